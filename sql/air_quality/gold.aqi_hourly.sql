@@ -1,0 +1,279 @@
+-- Model: gold.aqi_hourly
+--
+-- Reads   input               — silver.air_quality_hourly rows (location_id, ts_utc, pollutant, value, unit) for a
+--                               range of hours that starts at least 23 hours before the first target hour
+--                               (the rolling windows need them).
+--         us_aqi_breakpoints  — seed sql/seeds/us_aqi_breakpoints.csv (pollutant, table_version, c_lo, c_hi, i_lo, i_hi)
+--         eu_aqi_bands        — seed sql/seeds/eu_aqi_bands.csv (pollutant, band, band_name, c_lo, c_hi, i_lo, i_hi)
+-- Vars    us_aqi_pm25_table   — which PM2.5 breakpoint table to use: '2024' (default) or '2012'.
+-- Writes  gold.aqi_hourly — one row per (location_id, ts_utc) that has at least one of the six AQI pollutants:
+--           location_id VARCHAR, ts_utc TIMESTAMP, date DATE (partition: date of ts_utc in UTC),
+--           pm2_5, pm10, ozone, carbon_monoxide, nitrogen_dioxide, sulphur_dioxide DOUBLE   hourly, μg/m³
+--           pm2_5_24h, pm10_24h DOUBLE          24-hour rolling means, μg/m³ (NULL if < 18 of 24 hours)
+--           ozone_8h, carbon_monoxide_8h DOUBLE  8-hour rolling means, μg/m³ (NULL if < 6 of 8 hours)
+--           us_aqi INTEGER, us_aqi_dominant VARCHAR,
+--           us_aqi_pm2_5, us_aqi_pm10, us_aqi_ozone, us_aqi_carbon_monoxide, us_aqi_nitrogen_dioxide,
+--             us_aqi_sulphur_dioxide INTEGER
+--           european_aqi DOUBLE, european_aqi_dominant VARCHAR,
+--           european_aqi_pm2_5, european_aqi_pm10, european_aqi_nitrogen_dioxide, european_aqi_ozone,
+--             european_aqi_sulphur_dioxide DOUBLE
+--           us_aqi_pm25_table VARCHAR (the PM2.5 table the row was computed with)
+--         Every input hour gets a row, the lead-in hours too (their rolling means are usually incomplete,
+--         hence NULL): the runtime keeps only the target hours.
+--
+-- Averaging (as Open-Meteo documents for its own indices, Air Quality API docs, "United States Air Quality
+-- Index" / "European Air Quality Index" sections):
+--   US AQI:  PM2.5 and PM10 24-hour mean; O3 and CO 8-hour mean; NO2 and SO2 hourly values.
+--   EU AQI:  PM2.5 and PM10 24-hour mean; NO2, O3 and SO2 hourly values.
+--   A rolling mean at hour t covers hours t-23..t (24 h) or t-7..t (8 h), selected by an integer hour index
+--   (RANGE frame), so missing hours shorten the data, never stretch the window. It is valid only with at least
+--   75 % of the window present — 18 of 24 hours, 6 of 8 hours (the EPA's completeness rule for 24-hour PM and
+--   8-hour O3/CO averages) — otherwise the mean and its sub-index are NULL.
+--   (Open-Meteo's own code averages hours t-24..t-1 with no completeness rule; we follow the EPA convention
+--   of a window ending at the reported hour.)
+--
+-- US AQI (EPA, Technical Assistance Document for the Reporting of Daily Air Quality – the AQI,
+-- EPA 454/B-18-007 (2018) §II and Table 5; EPA-454/B-24-002 (2024) §IV and Table 6 for the 2024 PM2.5 rows):
+--   1. concentrations in the table's units, via ppb = μg/m³ × 24.45 / MW (MW: O3 48.00, CO 28.01, NO2 46.01,
+--      SO2 64.07 g/mol) and truncated: O3 ppm to 3 decimals, CO ppm to 1 decimal, NO2/SO2 ppb and PM10 μg/m³
+--      to integers, PM2.5 μg/m³ to 1 decimal. We keep the truncated value as an integer count of its last
+--      digit (e.g. PM2.5 in tenths) so breakpoint matching and the equation are exact integer arithmetic.
+--   2. I = round((I_hi − I_lo) / (C_hi − C_lo) × (C − C_lo) + I_lo), to the nearest integer (x.5 rounds up).
+--   3. Above a table's top row the sub-index is capped at that row's I_hi: 500 for PM2.5, PM10, CO, NO2;
+--      300 for O3 (the 8-hour table stops at 0.200 ppm — the EPA computes AQI ≥ 301 from 1-hour O3 only, which
+--      we do not use, so 300 is a lower bound there); 200 for SO2 (1-hour SO2 does not define AQI > 200 —
+--      the EPA switches to 24-hour SO2 — and reports 200 for 1-hour values ≥ 305 ppb).
+--   4. us_aqi = max of the available sub-indices; NULL only if none is available.
+-- European AQI (Open-Meteo's implementation of the EEA index; Air Quality API docs, "European Air Quality
+-- Index" table): continuous 0–20 good … 80–100 very poor, > 100 extremely poor. Within a band,
+-- I = I_lo + (C − C_lo) × (I_hi − I_lo) / (C_hi − C_lo) on μg/m³; above the last closed band the index keeps
+-- growing with the slope of the last closed band (Open-Meteo's positionExtrapolated), uncapped.
+--   european_aqi = max of the available sub-indices.
+-- Dominant pollutant: the one with the highest sub-index; ties go to the first in the fixed order
+--   pm2_5, pm10, ozone, nitrogen_dioxide, sulphur_dioxide, carbon_monoxide.
+--
+-- Dialect-specific spots (for the Spark translation):
+--   1. epoch(ts_utc) — seconds since 1970 of a naive UTC timestamp   [CTE hourly, hour_idx]
+--      Spark: unix_timestamp(ts_utc) with spark.sql.session.timeZone=UTC.
+--   Everything else is common SQL: CTEs, UNION ALL, CASE, window functions with numeric RANGE frames,
+--   ROW_NUMBER/LEAD/LAG, CAST(… AS DOUBLE/INTEGER/BIGINT/STRING/DATE).
+
+WITH
+readings AS (
+  SELECT location_id, ts_utc, pollutant, value
+  FROM input
+  WHERE pollutant IN ('pm2_5', 'pm10', 'ozone', 'carbon_monoxide', 'nitrogen_dioxide', 'sulphur_dioxide')
+    AND unit = 'μg/m³'
+    AND value IS NOT NULL
+),
+hourly AS (
+  SELECT
+    location_id,
+    ts_utc,
+    -- dialect: hour index of a naive UTC timestamp (Spark: unix_timestamp(ts_utc))
+    CAST(FLOOR(epoch(ts_utc) / 3600) AS BIGINT) AS hour_idx,
+    AVG(CASE WHEN pollutant = 'pm2_5'            THEN value END) AS pm2_5,
+    AVG(CASE WHEN pollutant = 'pm10'             THEN value END) AS pm10,
+    AVG(CASE WHEN pollutant = 'ozone'            THEN value END) AS ozone,
+    AVG(CASE WHEN pollutant = 'carbon_monoxide'  THEN value END) AS carbon_monoxide,
+    AVG(CASE WHEN pollutant = 'nitrogen_dioxide' THEN value END) AS nitrogen_dioxide,
+    AVG(CASE WHEN pollutant = 'sulphur_dioxide'  THEN value END) AS sulphur_dioxide
+  FROM readings
+  GROUP BY location_id, ts_utc
+),
+rolling AS (
+  SELECT
+    location_id, ts_utc, hour_idx,
+    pm2_5, pm10, ozone, carbon_monoxide, nitrogen_dioxide, sulphur_dioxide,
+    AVG(pm2_5)             OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm2_5_24h_all,
+    COUNT(pm2_5)           OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm2_5_24h_n,
+    AVG(pm10)              OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm10_24h_all,
+    COUNT(pm10)            OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm10_24h_n,
+    AVG(ozone)             OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 7 PRECEDING AND CURRENT ROW)  AS ozone_8h_all,
+    COUNT(ozone)           OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 7 PRECEDING AND CURRENT ROW)  AS ozone_8h_n,
+    AVG(carbon_monoxide)   OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 7 PRECEDING AND CURRENT ROW)  AS carbon_monoxide_8h_all,
+    COUNT(carbon_monoxide) OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 7 PRECEDING AND CURRENT ROW)  AS carbon_monoxide_8h_n
+  FROM hourly
+),
+means AS (
+  SELECT
+    location_id, ts_utc,
+    pm2_5, pm10, ozone, carbon_monoxide, nitrogen_dioxide, sulphur_dioxide,
+    -- 75 % completeness: 18 of 24 hours, 6 of 8 hours
+    CASE WHEN pm2_5_24h_n >= 17          THEN pm2_5_24h_all END          AS pm2_5_24h,
+    CASE WHEN pm10_24h_n >= 18           THEN pm10_24h_all END           AS pm10_24h,
+    CASE WHEN ozone_8h_n >= 6            THEN ozone_8h_all END           AS ozone_8h,
+    CASE WHEN carbon_monoxide_8h_n >= 6  THEN carbon_monoxide_8h_all END AS carbon_monoxide_8h
+  FROM rolling
+),
+
+-- ---------------------------------------------------------------- US EPA AQI
+us_conc AS (
+  -- Truncated concentration in the breakpoint table's unit, as an integer count of its last digit
+  -- (the +1e-9 keeps binary noise such as 28.999999999 from truncating a whole unit away).
+            SELECT location_id, ts_utc, 'pm2_5' AS pollutant,            CAST(FLOOR(pm2_5_24h * 10 + 0) AS BIGINT) AS c_u                                  FROM means WHERE pm2_5_24h IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'pm10' AS pollutant,             CAST(FLOOR(pm10_24h + 0) AS BIGINT) AS c_u                                        FROM means WHERE pm10_24h IS NOT NULL
+  -- ppm truncated to 3 decimals = whole ppb
+  UNION ALL SELECT location_id, ts_utc, 'ozone' AS pollutant,            CAST(FLOOR(ozone_8h * 24.45 / 48.00 + 0) AS BIGINT) AS c_u                        FROM means WHERE ozone_8h IS NOT NULL
+  -- ppm truncated to 1 decimal = whole tenths of ppm
+  UNION ALL SELECT location_id, ts_utc, 'carbon_monoxide' AS pollutant,  CAST(FLOOR(carbon_monoxide_8h * 24.45 / 28.01 / 1000 * 10 + 0) AS BIGINT) AS c_u  FROM means WHERE carbon_monoxide_8h IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'nitrogen_dioxide' AS pollutant, CAST(FLOOR(nitrogen_dioxide * 24.45 / 46.01 + 0) AS BIGINT) AS c_u                 FROM means WHERE nitrogen_dioxide IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'sulphur_dioxide' AS pollutant,  CAST(FLOOR(sulphur_dioxide * 24.45 / 64.07 + 0) AS BIGINT) AS c_u                  FROM means WHERE sulphur_dioxide IS NOT NULL
+),
+us_bp_scaled AS (
+  -- Breakpoints in the same integer units: PM2.5 tenths of μg/m³, PM10 μg/m³, O3 0.001 ppm, CO 0.1 ppm,
+  -- NO2/SO2 ppb.
+  SELECT
+    pollutant,
+    CAST(ROUND(CAST(c_lo AS DOUBLE) * scale) AS BIGINT) AS c_lo_u,
+    CAST(ROUND(CAST(c_hi AS DOUBLE) * scale) AS BIGINT) AS c_hi_u,
+    CAST(i_lo AS BIGINT) AS i_lo,
+    CAST(i_hi AS BIGINT) AS i_hi
+  FROM (
+    SELECT
+      pollutant, c_lo, c_hi, i_lo, i_hi,
+      CASE pollutant WHEN 'pm2_5' THEN 10 WHEN 'ozone' THEN 1000 WHEN 'carbon_monoxide' THEN 10 ELSE 1 END AS scale
+    FROM us_aqi_breakpoints
+    WHERE pollutant <> 'pm2_5'
+       OR CAST(table_version AS STRING) = CAST({{ var('us_aqi_pm25_table') }} AS STRING)
+  ) AS bp
+),
+us_bp AS (
+  SELECT
+    pollutant, c_lo_u, c_hi_u, i_lo, i_hi,
+    LEAD(c_lo_u) OVER (PARTITION BY pollutant ORDER BY c_lo_u) AS next_lo_u
+  FROM us_bp_scaled
+),
+us_sub AS (
+  SELECT
+    c.location_id, c.ts_utc, c.pollutant,
+    CAST(
+      CASE
+        WHEN c.c_u > b.c_hi_u THEN b.i_hi   -- above the top row of the table: capped
+        ELSE ROUND(CAST(b.i_hi - b.i_lo AS DOUBLE) * (c.c_u - b.c_lo_u) / (b.c_hi_u - b.c_lo_u) + b.i_lo)
+      END AS INTEGER) AS sub_index
+  FROM us_conc AS c
+  JOIN us_bp AS b
+    ON b.pollutant = c.pollutant
+   AND c.c_u >= b.c_lo_u
+   AND (b.next_lo_u IS NULL OR c.c_u < b.next_lo_u)
+),
+us_ranked AS (
+  SELECT
+    location_id, ts_utc, pollutant, sub_index,
+    ROW_NUMBER() OVER (
+      PARTITION BY location_id, ts_utc
+      ORDER BY sub_index DESC,
+               CASE pollutant WHEN 'pm2_5' THEN 1 WHEN 'pm10' THEN 2 WHEN 'ozone' THEN 3
+                              WHEN 'nitrogen_dioxide' THEN 4 WHEN 'sulphur_dioxide' THEN 5 ELSE 6 END
+    ) AS rn
+  FROM us_sub
+),
+us_wide AS (
+  SELECT
+    location_id, ts_utc,
+    MAX(sub_index) AS us_aqi,
+    MAX(CASE WHEN rn = 1 THEN pollutant END) AS us_aqi_dominant,
+    MAX(CASE WHEN pollutant = 'pm2_5'            THEN sub_index END) AS us_aqi_pm2_5,
+    MAX(CASE WHEN pollutant = 'pm10'             THEN sub_index END) AS us_aqi_pm10,
+    MAX(CASE WHEN pollutant = 'ozone'            THEN sub_index END) AS us_aqi_ozone,
+    MAX(CASE WHEN pollutant = 'carbon_monoxide'  THEN sub_index END) AS us_aqi_carbon_monoxide,
+    MAX(CASE WHEN pollutant = 'nitrogen_dioxide' THEN sub_index END) AS us_aqi_nitrogen_dioxide,
+    MAX(CASE WHEN pollutant = 'sulphur_dioxide'  THEN sub_index END) AS us_aqi_sulphur_dioxide
+  FROM us_ranked
+  GROUP BY location_id, ts_utc
+),
+
+-- ---------------------------------------------------------------- European AQI (Open-Meteo / EEA bands)
+eu_conc AS (
+            SELECT location_id, ts_utc, 'pm2_5' AS pollutant,            pm2_5_24h AS c        FROM means WHERE pm2_5_24h IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'pm10' AS pollutant,             pm10_24h AS c         FROM means WHERE pm10_24h IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'nitrogen_dioxide' AS pollutant, nitrogen_dioxide AS c FROM means WHERE nitrogen_dioxide IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'ozone' AS pollutant,            ozone AS c            FROM means WHERE ozone IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'sulphur_dioxide' AS pollutant,  sulphur_dioxide AS c  FROM means WHERE sulphur_dioxide IS NOT NULL
+),
+eu_band_slope AS (
+  SELECT
+    pollutant,
+    CAST(c_lo AS DOUBLE) AS c_lo,
+    CAST(c_hi AS DOUBLE) AS c_hi,
+    CAST(i_lo AS DOUBLE) AS i_lo,
+    -- index points per μg/m³; NULL for the open-ended top band
+    CAST(i_hi - i_lo AS DOUBLE) / CAST(c_hi - c_lo AS DOUBLE) AS slope
+  FROM eu_aqi_bands
+),
+eu_bp AS (
+  SELECT
+    pollutant, c_lo, c_hi, i_lo,
+    -- the open-ended top band continues with the slope of the band below it
+    COALESCE(slope, LAG(slope) OVER (PARTITION BY pollutant ORDER BY c_lo)) AS slope
+  FROM eu_band_slope
+),
+eu_sub AS (
+  SELECT
+    c.location_id, c.ts_utc, c.pollutant,
+    b.i_lo + (c.c - b.c_lo) * b.slope AS sub_index
+  FROM eu_conc AS c
+  JOIN eu_bp AS b
+    ON b.pollutant = c.pollutant
+   AND c.c >= b.c_lo
+   AND (b.c_hi IS NULL OR c.c < b.c_hi)
+),
+eu_ranked AS (
+  SELECT
+    location_id, ts_utc, pollutant, sub_index,
+    ROW_NUMBER() OVER (
+      PARTITION BY location_id, ts_utc
+      ORDER BY sub_index DESC,
+               CASE pollutant WHEN 'pm2_5' THEN 1 WHEN 'pm10' THEN 2 WHEN 'ozone' THEN 3
+                              WHEN 'nitrogen_dioxide' THEN 4 WHEN 'sulphur_dioxide' THEN 5 ELSE 6 END
+    ) AS rn
+  FROM eu_sub
+),
+eu_wide AS (
+  SELECT
+    location_id, ts_utc,
+    MAX(sub_index) AS european_aqi,
+    MAX(CASE WHEN rn = 1 THEN pollutant END) AS european_aqi_dominant,
+    MAX(CASE WHEN pollutant = 'pm2_5'            THEN sub_index END) AS european_aqi_pm2_5,
+    MAX(CASE WHEN pollutant = 'pm10'             THEN sub_index END) AS european_aqi_pm10,
+    MAX(CASE WHEN pollutant = 'nitrogen_dioxide' THEN sub_index END) AS european_aqi_nitrogen_dioxide,
+    MAX(CASE WHEN pollutant = 'ozone'            THEN sub_index END) AS european_aqi_ozone,
+    MAX(CASE WHEN pollutant = 'sulphur_dioxide'  THEN sub_index END) AS european_aqi_sulphur_dioxide
+  FROM eu_ranked
+  GROUP BY location_id, ts_utc
+)
+
+SELECT
+  m.location_id,
+  m.ts_utc,
+  CAST(m.ts_utc AS DATE) AS date,
+  m.pm2_5,
+  m.pm10,
+  m.ozone,
+  m.carbon_monoxide,
+  m.nitrogen_dioxide,
+  m.sulphur_dioxide,
+  m.pm2_5_24h,
+  m.pm10_24h,
+  m.ozone_8h,
+  m.carbon_monoxide_8h,
+  u.us_aqi,
+  u.us_aqi_dominant,
+  u.us_aqi_pm2_5,
+  u.us_aqi_pm10,
+  u.us_aqi_ozone,
+  u.us_aqi_carbon_monoxide,
+  u.us_aqi_nitrogen_dioxide,
+  u.us_aqi_sulphur_dioxide,
+  e.european_aqi,
+  e.european_aqi_dominant,
+  e.european_aqi_pm2_5,
+  e.european_aqi_pm10,
+  e.european_aqi_nitrogen_dioxide,
+  e.european_aqi_ozone,
+  e.european_aqi_sulphur_dioxide,
+  CAST({{ var('us_aqi_pm25_table') }} AS STRING) AS us_aqi_pm25_table
+FROM means AS m
+LEFT JOIN us_wide AS u ON u.location_id = m.location_id AND u.ts_utc = m.ts_utc
+LEFT JOIN eu_wide AS e ON e.location_id = m.location_id AND e.ts_utc = m.ts_utc

@@ -1,0 +1,27 @@
+import { loadServiceConfig } from '../../config/service.ts';
+import { openDuckDB } from '../../engines/duckdb/instance.ts';
+import { StrataError } from '../../errors.ts';
+import { formatResult, type OutputFormat } from '../format.ts';
+import { Warehouse } from '../../warehouse/warehouse.ts';
+
+/** `strata query SQL`: read-only SQL over views of every warehouse table. */
+export async function queryCommand(sql: string, opts: { format: OutputFormat; config?: string }): Promise<void> {
+  const config = await loadServiceConfig(opts.config);
+  const warehouse = new Warehouse(config.service.warehouse);
+  const db = await openDuckDB({ ...config.duckdb });
+  const conn = await db.connect();
+  try {
+    const tables = await warehouse.attachViews(conn);
+    let reader;
+    try {
+      reader = await conn.runAndReadAll(sql);
+    } catch (err) {
+      const known = tables.length ? tables.join(', ') : `none yet in ${warehouse.root}`;
+      throw new StrataError('QUERY_FAILED', `${(err as Error).message.split('\n')[0]}\n(tables: ${known})`, { sql });
+    }
+    process.stdout.write(formatResult(reader.columnNames(), reader.getRowsJS(), opts.format));
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}

@@ -1,0 +1,114 @@
+/** Typed shapes of the files described by schemas/strata.schema.json (kept in step with it). */
+
+export interface ScheduleSpec {
+  cron: string;
+  timezone?: string;
+  overlap?: 'skip' | 'queue';
+  catch_up?: boolean;
+  run_on_start?: boolean;
+}
+
+export interface OpenMeteoSourceSpec {
+  type: 'open_meteo';
+  locations: string;
+  schedule?: ScheduleSpec;
+  past_days?: number;
+  seed?: string;
+  batch_rows?: number;
+}
+
+export interface TopicSourceSpec {
+  type: 'topic';
+  topic: string;
+  group?: string;
+  schema?: string;
+  batch_rows?: number;
+  max_wait_ms?: number;
+}
+
+export type SourceSpec = OpenMeteoSourceSpec | TopicSourceSpec;
+
+export interface MaterializeSpec {
+  mode: 'append' | 'upsert' | 'recompute';
+  table: string;
+  partition_by?: string;
+  key?: string[];
+  order_by?: string[];
+  upstream_partition?: string;
+  affects_days?: [number, number];
+  reads_days?: [number, number];
+}
+
+export interface BronzeOperatorSpec {
+  type: 'bronze';
+  inputs: string[];
+  table: string;
+  partition_by: string;
+  partition_expr: string;
+}
+
+export interface SqlOperatorSpec {
+  type: 'sql';
+  inputs: string[];
+  sql: string;
+  relations?: Record<string, string>;
+  materialize: MaterializeSpec;
+}
+
+export type OperatorSpec = BronzeOperatorSpec | SqlOperatorSpec;
+
+export interface LogSinkSpec {
+  type: 'log';
+  inputs: string[];
+  level?: 'debug' | 'info';
+}
+
+export type SinkSpec = LogSinkSpec;
+
+export interface SeedSpec {
+  table: string;
+  file: string;
+}
+
+export interface TopologySpec {
+  name: string;
+  description?: string;
+  enabled?: boolean;
+  vars?: Record<string, string | number>;
+  seeds?: SeedSpec[];
+  sources: Record<string, SourceSpec>;
+  operators: Record<string, OperatorSpec>;
+  sinks?: Record<string, SinkSpec>;
+}
+
+/** A topology as loaded: its spec, the file it came from, and paths resolved against that file. */
+export interface LoadedTopology {
+  spec: TopologySpec;
+  file: string;
+  /** Directory relative paths in the file are resolved against. */
+  baseDir: string;
+  /** Node names in execution order (sources first, then operators, then sinks). */
+  order: string[];
+}
+
+export interface ServiceConfig {
+  service: {
+    name: string;
+    warehouse: string;
+    topologies: string[];
+    shutdown_timeout_ms: number;
+  };
+  metrics: { host: string; port: number; enabled: boolean };
+  open_meteo: {
+    base_url: string;
+    timeout_ms: number;
+    retries: number;
+    backoff_ms: number;
+    cache_ttl_hours: number;
+    max_days_per_request: number;
+  };
+  kafka: { brokers: string[]; client_id: string };
+  duckdb: { threads?: number; memory_limit: string };
+  /** The file this was read from (absent for built-in defaults). */
+  file?: string;
+}

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { MaterializeSpec, SqlOperatorSpec } from '../config/types.ts';
+import { EngineError } from '../errors.ts';
+import { ident, lit } from '../engines/duckdb/instance.ts';
+import { renderSql } from '../engines/sql-template.ts';
+import type { OperatorOutput } from '../runtime/batch.ts';
+import { DATA_FILE } from '../warehouse/warehouse.ts';
+import { expandDates } from './dates.ts';
+import { fileSafe, relationName, type BatchContext, type Operator } from './operator.ts';
+
+export interface SqlOperatorOptions {
+  baseDir: string;
+  vars: Record<string, string | number>;
+  /** The table the input operator writes (recompute reads it around the changed partitions). */
+  upstreamTable?: string;
+  /** The partition column of the upstream table. */
+  upstreamPartition?: string;
+}
+
+/**
+ * A SQL model (one file) over `input`, materialised by mode:
+ *  - append: the batch's rows, one file per batch and partition;
+ *  - upsert: merged by key into the partitions the batch touches, greatest `order_by` wins;
+ *  - recompute: every target partition affected by the input's changed partitions is rebuilt from
+ *    the upstream table (so late and out-of-order data give the same result as in-order data).
+ */
+export class SqlOperator implements Operator {
+  readonly kind = 'sql';
+  readonly table: string;
+  readonly sqlFile: string;
+  private readonly m: MaterializeSpec;
+  private readonly sql: string;
+  private readonly relations: Record<string, string>;
+
+  constructor(readonly name: string, spec: SqlOperatorSpec, private readonly opts: SqlOperatorOptions) {
+    this.m = spec.materialize;
+    this.table = spec.materialize.table;
+    this.sqlFile = resolve(opts.baseDir, spec.sql);
+    this.sql = stripTrailingSemicolon(renderSql(readFileSync(this.sqlFile, 'utf8'), opts.vars));
+    this.relations = spec.relations ?? {};
+  }
+
+  describe(): string {
+    const m = this.m;
+    const how =
+      m.mode === 'upsert' ? `upsert by (${m.key?.join(', ')}) latest ${m.order_by?.join(', ')}`
+      : m.mode === 'recompute' ? `recompute affected partitions (+${m.affects_days?.[0]}..+${m.affects_days?.[1]} days; reads ${m.reads_days?.[0]}..+${m.reads_days?.[1]})`
+      : 'append by batch';
+    return `sql ${this.sqlFile.split('/').slice(-2).join('/')} → ${this.table} (${how}${m.partition_by ? `, partition ${m.partition_by}` : ''})`;
+  }
+
+  async process(ctx: BatchContext, input: OperatorOutput): Promise<OperatorOutput> {
+    if (!input.relation || input.rows === 0) return { rows: 0, partitions: [], table: this.table };
+    await this.bindRelations(ctx);
+    const out = relationName(this.name);
+    if (this.m.mode === 'recompute') return this.recompute(ctx, input, out);
+    await ctx.conn.run(`CREATE OR REPLACE TEMP VIEW input AS SELECT * FROM ${ident(input.relation)}`);
+    await this.runModel(ctx, out);
+    return this.m.mode === 'upsert' ? this.upsert(ctx, out) : this.append(ctx, out);
+  }
+
+  private async runModel(ctx: BatchContext, out: string): Promise<void> {
+    try {
+      await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(out)} AS ${this.sql}`);
+    } catch (err) {
+      throw new EngineError('SQL_MODEL_FAILED', `operator ${this.name} (${this.sqlFile}): ${(err as Error).message}`, {
+        operator: this.name, file: this.sqlFile, batch: ctx.meta.batchId,
+      }, { cause: err });
+    }
+  }
+
+  private async bindRelations(ctx: BatchContext): Promise<void> {
+    for (const [alias, rel] of Object.entries(this.relations)) {
+      let from: string | undefined;
+      if (rel.endsWith('.csv')) {
+        from = `read_csv(${lit(resolve(this.opts.baseDir, rel))}, header = true, auto_detect = true)`;
+      } else {
+        from = ctx.warehouse.readSql(await ctx.warehouse.files(rel), await ctx.warehouse.isPartitioned(rel));
+        if (!from) throw new EngineError('RELATION_EMPTY', `operator ${this.name}: relation ${alias} = ${rel} has no data yet`, { operator: this.name, relation: rel });
+      }
+      await ctx.conn.run(`CREATE OR REPLACE TEMP VIEW ${ident(alias)} AS SELECT * FROM ${from}`);
+    }
+  }
+
+  private async append(ctx: BatchContext, out: string): Promise<OperatorOutput> {
+    const rows = await count(ctx.conn, out);
+    if (!rows) return { relation: out, rows: 0, partitions: [], table: this.table };
+    const partitions = await ctx.warehouse.write(ctx.conn, ident(out), this.table, {
+      partitionBy: this.m.partition_by,
+      fileName: `part-${fileSafe(ctx.meta.batchId)}.parquet`,
+    });
+    return { relation: out, rows, partitions, table: this.table };
+  }
+
+  private async upsert(ctx: BatchContext, out: string): Promise<OperatorOutput> {
+    const { conn, warehouse } = ctx;
+    const key = this.m.key!.map(ident).join(', ');
+    const order = this.m.order_by!.map((c) => `${ident(c)} DESC NULLS LAST`).join(', ');
+    // Duplicates inside the batch: keep the winner only.
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${ident(out)} AS SELECT * EXCLUDE (_rn) FROM (
+         SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _rn FROM ${ident(out)}) WHERE _rn = 1`,
+    );
+    const rows = await count(conn, out);
+    if (!rows) return { relation: out, rows: 0, partitions: [], table: this.table };
+    const part = this.m.partition_by;
+    const partitions = part ? await distinctDates(conn, out, part) : [];
+    const existing = await warehouse.files(this.table, part ? { column: part, values: partitions } : undefined);
+    const existingSql = warehouse.readSql(existing.filter((f) => f.endsWith(`/${DATA_FILE}`)), Boolean(part));
+    const merged = `${out}_merged`;
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${ident(merged)} AS SELECT * EXCLUDE (_rn) FROM (
+         SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _rn FROM (
+           SELECT * FROM ${ident(out)}
+           ${existingSql ? `UNION ALL BY NAME SELECT * FROM ${existingSql}` : ''})) WHERE _rn = 1`,
+    );
+    await warehouse.write(conn, ident(merged), this.table, { partitionBy: part, fileName: DATA_FILE });
+    await conn.run(`DROP TABLE ${ident(merged)}`);
+    return { relation: out, rows, partitions, table: this.table };
+  }
+
+  private async recompute(ctx: BatchContext, input: OperatorOutput, out: string): Promise<OperatorOutput> {
+    const { conn, warehouse } = ctx;
+    const m = this.m;
+    const upstream = this.opts.upstreamTable;
+    const upCol = m.upstream_partition ?? this.opts.upstreamPartition ?? m.partition_by!;
+    if (!upstream) throw new EngineError('RECOMPUTE_NO_UPSTREAM', `operator ${this.name}: recompute needs an upstream table`, { operator: this.name });
+    const changed = input.partitions.length ? input.partitions : await distinctDates(conn, input.relation!, upCol);
+    const targets = expandDates(changed, m.affects_days ?? [0, 0]);
+    const reads = expandDates(targets, m.reads_days ?? [0, 0]);
+    const files = await warehouse.files(upstream, { column: upCol, values: reads });
+    const from = warehouse.readSql(files, true);
+    if (!from) return { rows: 0, partitions: [], table: this.table };
+    await conn.run(`CREATE OR REPLACE TEMP VIEW input AS SELECT * FROM ${from}`);
+    await this.runModel(ctx, out);
+    const part = ident(m.partition_by!);
+    await conn.run(
+      `DELETE FROM ${ident(out)} WHERE ${part} IS NULL OR CAST(${part} AS VARCHAR) NOT IN (${targets.map(lit).join(', ')})`,
+    );
+    const rows = await count(conn, out);
+    const partitions = rows ? await warehouse.write(conn, ident(out), this.table, { partitionBy: m.partition_by, fileName: DATA_FILE }) : [];
+    return { relation: out, rows, partitions, table: this.table };
+  }
+}
+
+function stripTrailingSemicolon(sql: string): string {
+  return sql.replace(/;\s*$/, '');
+}
+
+async function count(conn: DuckDBConnection, rel: string): Promise<number> {
+  const r = await conn.runAndReadAll(`SELECT count(*) FROM ${ident(rel)}`);
+  return Number(r.getRowsJS()[0]![0]);
+}
+
+async function distinctDates(conn: DuckDBConnection, rel: string, col: string): Promise<string[]> {
+  const r = await conn.runAndReadAll(`SELECT DISTINCT CAST(${ident(col)} AS VARCHAR) FROM ${ident(rel)} WHERE ${ident(col)} IS NOT NULL ORDER BY 1`);
+  return r.getRowsJS().map((row) => String(row[0]));
+}
