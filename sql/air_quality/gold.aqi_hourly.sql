@@ -85,10 +85,10 @@ rolling AS (
   SELECT
     location_id, ts_utc, hour_idx,
     pm2_5, pm10, ozone, carbon_monoxide, nitrogen_dioxide, sulphur_dioxide,
-    AVG(pm2_5)             OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm2_5_24h_all,
-    COUNT(pm2_5)           OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm2_5_24h_n,
-    AVG(pm10)              OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm10_24h_all,
-    COUNT(pm10)            OVER (PARTITION BY location_id ORDER BY hour_idx ROWS BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm10_24h_n,
+    AVG(pm2_5)             OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm2_5_24h_all,
+    COUNT(pm2_5)           OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm2_5_24h_n,
+    AVG(pm10)              OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm10_24h_all,
+    COUNT(pm10)            OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS pm10_24h_n,
     AVG(ozone)             OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 7 PRECEDING AND CURRENT ROW)  AS ozone_8h_all,
     COUNT(ozone)           OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 7 PRECEDING AND CURRENT ROW)  AS ozone_8h_n,
     AVG(carbon_monoxide)   OVER (PARTITION BY location_id ORDER BY hour_idx RANGE BETWEEN 7 PRECEDING AND CURRENT ROW)  AS carbon_monoxide_8h_all,
@@ -100,7 +100,7 @@ means AS (
     location_id, ts_utc,
     pm2_5, pm10, ozone, carbon_monoxide, nitrogen_dioxide, sulphur_dioxide,
     -- 75 % completeness: 18 of 24 hours, 6 of 8 hours
-    CASE WHEN pm2_5_24h_n >= 17          THEN pm2_5_24h_all END          AS pm2_5_24h,
+    CASE WHEN pm2_5_24h_n >= 18          THEN pm2_5_24h_all END          AS pm2_5_24h,
     CASE WHEN pm10_24h_n >= 18           THEN pm10_24h_all END           AS pm10_24h,
     CASE WHEN ozone_8h_n >= 6            THEN ozone_8h_all END           AS ozone_8h,
     CASE WHEN carbon_monoxide_8h_n >= 6  THEN carbon_monoxide_8h_all END AS carbon_monoxide_8h
@@ -111,14 +111,14 @@ means AS (
 us_conc AS (
   -- Truncated concentration in the breakpoint table's unit, as an integer count of its last digit
   -- (the +1e-9 keeps binary noise such as 28.999999999 from truncating a whole unit away).
-            SELECT location_id, ts_utc, 'pm2_5' AS pollutant,            CAST(FLOOR(pm2_5_24h * 10 + 0) AS BIGINT) AS c_u                                  FROM means WHERE pm2_5_24h IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'pm10' AS pollutant,             CAST(FLOOR(pm10_24h + 0) AS BIGINT) AS c_u                                        FROM means WHERE pm10_24h IS NOT NULL
+            SELECT location_id, ts_utc, 'pm2_5' AS pollutant,            CAST(FLOOR(pm2_5_24h * 10 + 1e-9) AS BIGINT) AS c_u                                  FROM means WHERE pm2_5_24h IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'pm10' AS pollutant,             CAST(FLOOR(pm10_24h + 1e-9) AS BIGINT) AS c_u                                        FROM means WHERE pm10_24h IS NOT NULL
   -- ppm truncated to 3 decimals = whole ppb
-  UNION ALL SELECT location_id, ts_utc, 'ozone' AS pollutant,            CAST(FLOOR(ozone_8h * 24.45 / 48.00 + 0) AS BIGINT) AS c_u                        FROM means WHERE ozone_8h IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'ozone' AS pollutant,            CAST(FLOOR(ozone_8h * 24.45 / 48.00 + 1e-9) AS BIGINT) AS c_u                        FROM means WHERE ozone_8h IS NOT NULL
   -- ppm truncated to 1 decimal = whole tenths of ppm
-  UNION ALL SELECT location_id, ts_utc, 'carbon_monoxide' AS pollutant,  CAST(FLOOR(carbon_monoxide_8h * 24.45 / 28.01 / 1000 * 10 + 0) AS BIGINT) AS c_u  FROM means WHERE carbon_monoxide_8h IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'nitrogen_dioxide' AS pollutant, CAST(FLOOR(nitrogen_dioxide * 24.45 / 46.01 + 0) AS BIGINT) AS c_u                 FROM means WHERE nitrogen_dioxide IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'sulphur_dioxide' AS pollutant,  CAST(FLOOR(sulphur_dioxide * 24.45 / 64.07 + 0) AS BIGINT) AS c_u                  FROM means WHERE sulphur_dioxide IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'carbon_monoxide' AS pollutant,  CAST(FLOOR(carbon_monoxide_8h * 24.45 / 28.01 / 1000 * 10 + 1e-9) AS BIGINT) AS c_u  FROM means WHERE carbon_monoxide_8h IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'nitrogen_dioxide' AS pollutant, CAST(FLOOR(nitrogen_dioxide * 24.45 / 46.01 + 1e-9) AS BIGINT) AS c_u                 FROM means WHERE nitrogen_dioxide IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'sulphur_dioxide' AS pollutant,  CAST(FLOOR(sulphur_dioxide * 24.45 / 64.07 + 1e-9) AS BIGINT) AS c_u                  FROM means WHERE sulphur_dioxide IS NOT NULL
 ),
 us_bp_scaled AS (
   -- Breakpoints in the same integer units: PM2.5 tenths of μg/m³, PM10 μg/m³, O3 0.001 ppm, CO 0.1 ppm,

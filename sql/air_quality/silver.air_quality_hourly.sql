@@ -46,8 +46,8 @@ unpivoted AS (
 with_unit AS (
   SELECT
     location_id, ts_utc, pollutant, raw_value, _source, _ingested_at, _batch_id,
-    -- dialect: JSON extraction (DuckDB json_valid + json_extract_string; Spark: get_json_object(units, '$.' || pollutant)).
     -- Malformed or missing `units` gives NULL here, never an error.
+    -- dialect: JSON extraction (DuckDB json_valid + json_extract_string; Spark: get_json_object(units, '$.' || pollutant)).
     CASE WHEN json_valid(units) THEN json_extract_string(units, '$.' || pollutant) END AS raw_unit
   FROM unpivoted
 ),

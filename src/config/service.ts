@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { validateAgainstSchema } from './schema.ts';
 import type { ServiceConfig } from './types.ts';
-import { YamlFile } from './yaml-file.ts';
+import { sortProblems, YamlFile } from './yaml-file.ts';
 
 export const DEFAULT_CONFIG_FILE = 'config/default.yaml';
 
@@ -19,7 +19,7 @@ export async function loadServiceConfig(file?: string, env: NodeJS.ProcessEnv = 
     if (problems.length) throw new ConfigError(problems);
     value = (yaml.toJS() ?? {}) as Record<string, unknown>;
     const schemaProblems = validateAgainstSchema('service', value);
-    if (schemaProblems.length) throw new ConfigError(schemaProblems.map((p) => yaml.problem(p.path, p.reason, p.atKey)));
+    if (schemaProblems.length) throw new ConfigError(sortProblems(schemaProblems.map((p) => yaml.problem(p.path, p.reason, p.atKey))));
   } else if (file ?? env.STRATA_CONFIG) {
     throw new ConfigError([{ file: path, line: 1, col: 1, reason: 'service config file not found' }]);
   }

@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import cron, { type CronFieldError } from 'node-cron';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { resolveWithin } from './paths.ts';
 import { validateAgainstSchema } from './schema.ts';
 import type { LoadedTopology, OperatorSpec, TopologySpec } from './types.ts';
-import { YamlFile } from './yaml-file.ts';
+import { sortProblems, YamlFile } from './yaml-file.ts';
 
 export interface LoadOptions {
   /** Files named in the topology must stay under this directory (default: the parent of the topology's folder). */
@@ -27,7 +28,7 @@ export function checkTopology(yaml: YamlFile, opts: LoadOptions = {}): { topolog
   const value = yaml.toJS();
   const schemaProblems = validateAgainstSchema('topology', value);
   if (schemaProblems.length) {
-    return { problems: schemaProblems.map((p) => yaml.problem(p.path, p.reason, p.atKey)) };
+    return { problems: sortProblems(schemaProblems.map((p) => yaml.problem(p.path, p.reason, p.atKey))) };
   }
   const spec = value as TopologySpec;
   const file = resolve(yaml.file);
@@ -83,7 +84,7 @@ export function checkTopology(yaml: YamlFile, opts: LoadOptions = {}): { topolog
   const cycle = findCycle(spec);
   if (cycle) problems.push(yaml.problem(['operators', cycle[0]!], `operators.${cycle[0]}: cycle ${cycle.join(' → ')}`, true));
 
-  if (problems.length) return { problems };
+  if (problems.length) return { problems: sortProblems(problems) };
   return { problems, topology: { spec, file, baseDir, order: executionOrder(spec) } };
 }
 
@@ -125,9 +126,34 @@ function checkOperator(
   }
 }
 
-function checkSchedule(yaml: YamlFile, path: string[], cron: string, tz: string | undefined, problems: ConfigProblem[]): void {
-  const fields = cron.trim().split(/\s+/);
-  if (fields.length < 5 || fields.length > 6) problems.push(yaml.problem([...path, 'cron'], `${path.join('.')}.cron: "${cron}" must have 5 or 6 fields`));
+/** Cron fields (node-cron syntax: 5 fields, or 6 with seconds first) and what each may hold, for messages. */
+const CRON_FIELDS: Record<string, [label: string, allowed: string]> = {
+  second: ['second', '0-59'],
+  minute: ['minute', '0-59'],
+  hour: ['hour', '0-23'],
+  dayOfMonth: ['day of month', '1-31'],
+  month: ['month', '1-12 or JAN-DEC'],
+  dayOfWeek: ['day of week', '0-7 or SUN-SAT'],
+};
+
+function describeCronError(e: CronFieldError): string {
+  const field = CRON_FIELDS[e.field];
+  if (!field) return e.message; // the expression as a whole: field count, illegal characters
+  const [label, allowed] = field;
+  if (/impossible/.test(e.message)) return `${label} "${e.value ?? ''}" never occurs in the given month(s)`;
+  return `${label} field "${e.value ?? ''}" is not valid (allowed: ${allowed}, lists, ranges, steps)`;
+}
+
+function checkSchedule(yaml: YamlFile, path: string[], expr: string, tz: string | undefined, problems: ConfigProblem[]): void {
+  let errors: CronFieldError[];
+  try {
+    errors = cron.validateDetailed(expr).errors;
+  } catch (err) {
+    errors = [{ field: 'expression', value: expr, message: (err as Error).message }];
+  }
+  if (errors.length) {
+    problems.push(yaml.problem([...path, 'cron'], `${path.join('.')}.cron: invalid cron "${expr}": ${errors.map(describeCronError).join('; ')}`));
+  }
   if (tz) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: tz });

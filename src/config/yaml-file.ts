@@ -19,10 +19,14 @@ export class YamlFile {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const yaml = new YamlFile(file, doc, lines);
     const problems = [...doc.errors, ...doc.warnings].map((e) => {
-      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      // With prettyErrors off the parser leaves linePos unset: map the offset ourselves. An error
+      // reported on a line's indentation (BAD_INDENT) is placed on the token that is misindented.
+      let at = e.pos[0];
+      if (e.code === 'BAD_INDENT') while (text[at] === ' ') at++;
+      const pos = lines.linePos(at);
       return { file, line: pos.line, col: pos.col, reason: e.message.split('\n')[0] ?? e.message };
     });
-    return { yaml, problems };
+    return { yaml, problems: sortProblems(problems) };
   }
 
   static async read(file: string): Promise<{ yaml: YamlFile; problems: ConfigProblem[] }> {
@@ -60,4 +64,9 @@ function isPairWithKey(item: unknown, key: string): boolean {
   if (!item || typeof item !== 'object' || !('key' in item)) return false;
   const k = (item as { key: unknown }).key;
   return isNode(k) && 'value' in k && String((k as { value: unknown }).value) === key;
+}
+
+/** Problems in file order: by line, then column (stable for equal positions). */
+export function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { formatProblem, type ConfigProblem } from '../../errors.ts';
 import { validateAgainstSchema } from '../../config/schema.ts';
 import { checkTopology } from '../../config/topology.ts';
-import { YamlFile } from '../../config/yaml-file.ts';
+import { sortProblems, YamlFile } from '../../config/yaml-file.ts';
 
 /** `strata validate FILE…`: every problem of every file, as file:line:col reason. */
 export async function validateCommand(files: string[]): Promise<void> {
@@ -23,7 +23,7 @@ export async function validateFile(file: string): Promise<ConfigProblem[]> {
   if (problems.length) return problems;
   const value = yaml.toJS() as Record<string, unknown> | null;
   if (value && typeof value === 'object' && 'service' in value) {
-    return validateAgainstSchema('service', value).map((p) => yaml.problem(p.path, p.reason, p.atKey));
+    return sortProblems(validateAgainstSchema('service', value).map((p) => yaml.problem(p.path, p.reason, p.atKey)));
   }
   return checkTopology(yaml).problems;
 }
