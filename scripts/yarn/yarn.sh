@@ -82,7 +82,7 @@ cmd_install() {
   rm -rf "$tmp"
   mkdir -p "$tmp"
   # The RM and NM server modules pull in hadoop-common, hadoop-yarn-{api,common,server-common},
-  # hadoop-hdfs-client, hadoop-registry and the web proxy. MapReduce is not needed: Spark
+  # hadoop-hdfs-client, hadoop-registry and the web proxy (~90 MB). MapReduce is not needed: Spark
   # does not use the mapreduce_shuffle aux service without dynamic allocation.
   cat > "$tmp/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -95,6 +95,8 @@ cmd_install() {
     <dependency><groupId>org.apache.hadoop</groupId><artifactId>hadoop-yarn-server-resourcemanager</artifactId><version>$HADOOP_VERSION</version></dependency>
     <dependency><groupId>org.apache.hadoop</groupId><artifactId>hadoop-yarn-server-nodemanager</artifactId><version>$HADOOP_VERSION</version></dependency>
     <dependency><groupId>org.apache.hadoop</groupId><artifactId>hadoop-common</artifactId><version>$HADOOP_VERSION</version></dependency>
+    <!-- optional dependency of the RM, but its web app (Guice) loads TimelineCollectorManager -->
+    <dependency><groupId>org.apache.hadoop</groupId><artifactId>hadoop-yarn-server-timelineservice</artifactId><version>$HADOOP_VERSION</version></dependency>
   </dependencies>
 </project>
 POM
@@ -217,7 +219,7 @@ pid_of() { # daemon -> pid if its pid file names a live process running the expe
   pid="$(cat "$f")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   case "$1" in rm) class=$RM_CLASS ;; nm) class=$NM_CLASS ;; esac
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$class" || return 1
+  { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$class" || return 1
   printf '%s\n' "$pid"
 }
 
@@ -309,7 +311,7 @@ container_pids() {
     [[ "$pid" == "$$" || "$pid" == "$BASHPID" ]] && continue
     cwd="$(readlink "$d/cwd" 2>/dev/null || true)"
     if [[ "$cwd" == "$DATA_DIR/nm-local"/* ]] \
-       || tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -qF -- "$DATA_DIR/nm-local/"; then
+       || { tr '\0' ' ' < "$d/cmdline"; } 2>/dev/null | grep -qF -- "$DATA_DIR/nm-local/"; then
       printf '%s\n' "$pid"
     fi
   done

@@ -1,9 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError, StrataError } from '../errors.ts';
-import { describeCommand } from './commands/describe.ts';
-import { queryCommand } from './commands/query.ts';
-import { runCommand } from './commands/run.ts';
-import { validateCommand } from './commands/validate.ts';
+// Commands are imported when invoked: `strata validate` should not pay for loading DuckDB.
 
 const program = new Command()
   .name('strata')
@@ -17,13 +14,13 @@ program
   .command('run')
   .description('run the service: every enabled topology, its schedules, /metrics /healthz /readyz')
   .option('--config <file>', 'service config file (default: $STRATA_CONFIG or config/default.yaml)')
-  .action((o: { config?: string }) => runCommand(o));
+  .action(async (o: { config?: string }) => (await import('./commands/run.ts')).runCommand(o));
 
 program
   .command('validate')
   .description('check topology and config files; prints file:line:col reason per problem, exit 1 if any')
   .argument('<files...>', 'YAML files (topologies or service config)')
-  .action((files: string[]) => validateCommand(files));
+  .action(async (files: string[]) => (await import('./commands/validate.ts')).validateCommand(files));
 
 program
   .command('describe')
@@ -31,7 +28,7 @@ program
   .argument('<topology>', 'topology name or file')
   .option('--mermaid', 'print a Mermaid flowchart instead of text')
   .option('--config <file>', 'service config file')
-  .action((t: string, o: { mermaid?: boolean; config?: string }) => describeCommand(t, o));
+  .action(async (t: string, o: { mermaid?: boolean; config?: string }) => (await import('./commands/describe.ts')).describeCommand(t, o));
 
 program
   .command('query')
@@ -39,7 +36,7 @@ program
   .argument('<sql>', 'the query')
   .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
   .option('--config <file>', 'service config file')
-  .action((sql: string, o: { format: 'table' | 'json' | 'csv'; config?: string }) => queryCommand(sql, o));
+  .action(async (sql: string, o: { format: 'table' | 'json' | 'csv'; config?: string }) => (await import('./commands/query.ts')).queryCommand(sql, o));
 
 try {
   await program.parseAsync(process.argv);
