@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenMeteoClient } from '../src/sources/open-meteo/client.ts';
 import { readingsToArrow } from '../src/sources/open-meteo/arrow.ts';
@@ -115,4 +116,26 @@ test('the latest ingestion wins in silver, and gold follows the correction', asy
   const all = readings.map((r) => (r === target ? corrected : r));
   await runTopologyOver(TOPOLOGY, fresh, [{ id: 'all', table: readingsToArrow(all) }]);
   assert.deepEqual(later, await tableSnapshot(fresh, 'gold.aqi_hourly'), 'gold after a late correction equals gold computed from corrected data');
+});
+
+test('every real recorded API response runs through the whole pipeline; unknown variables stay in Bronze', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { toReadings } = await import('../src/sources/open-meteo/parse.ts');
+  const dir = fileURLToPath(new URL('../../shared/data/openmeteo/', import.meta.url));
+  const locs = await loadLocations(LOCATIONS);
+  const byId = new Map(locs.map((l) => [l.id, l]));
+  const files = { 'beijing_co_2023-01-01.json': 'beijing', 'amsterdam_eaqi_1h.json': 'amsterdam', 'amsterdam_models_24h.json': 'amsterdam' };
+  const batches = [];
+  for (const [file, id] of Object.entries(files)) {
+    const resp: unknown = JSON.parse(await readFile(join(dir, file), 'utf8'));
+    batches.push({ id: file, table: readingsToArrow(toReadings(resp, byId.get(id)!, { source: 'recorded', requestUrl: file, fetchedAt: 0 })) });
+  }
+  const wh = await tempWarehouse();
+  await runTopologyOver(TOPOLOGY, wh, batches);
+  assert.equal(await count(wh, 'SELECT count(*) FROM bronze.open_meteo_air_quality'), 48 + 1 + 24);
+  assert.equal(await count(wh, `SELECT count(*) FROM silver.air_quality_hourly WHERE location_id = 'beijing' AND pollutant = 'carbon_monoxide'`), 48);
+  // Per-model variables (e.g. pm10_cams_europe) are not ours to interpret: they are kept, in Bronze's `extra`.
+  assert.ok(await count(wh, `SELECT count(*) FROM bronze.open_meteo_air_quality WHERE extra LIKE '%cams%'`) > 0);
+  // CO alone gives a US AQI once 6 of 8 hours are there.
+  assert.ok(await count(wh, `SELECT count(us_aqi) FROM gold.aqi_hourly WHERE location_id = 'beijing'`) >= 40);
 });
