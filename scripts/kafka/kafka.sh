@@ -217,7 +217,9 @@ alive() {
   [ "$state" != "Z" ]
 }
 
-read_pid() { [ -f "$PID_FILE" ] && tr -dc '0-9' <"$PID_FILE" || true; }
+read_pid() {
+  if [ -f "$PID_FILE" ]; then tr -dc '0-9' <"$PID_FILE"; fi
+}
 
 # True when $1 is alive and is our broker (guards against a recycled PID).
 is_broker_pid() {
@@ -369,10 +371,11 @@ cmd_start() {
 
   log "starting Kafka $KAFKA_VERSION on $BOOTSTRAP (log: $LOG_FILE)"
   local t0=$SECONDS
-  # New session so the broker outlives this shell and its process group; the
-  # wrapper writes its own PID and then execs java, so the PID is the JVM's.
   java_argv "$KAFKA_JVM_PERFORMANCE_OPTS" kafka.Kafka "$PROPS_FILE"
   rm -f "$PID_FILE"
+  # New session so the broker outlives this shell and its process group; the
+  # wrapper writes its own PID and then execs java, so the PID is the JVM's.
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' kafka-launch "$PID_FILE" "${JAVA_ARGV[@]}" \
     </dev/null >>"$LOG_FILE" 2>&1 &
   disown 2>/dev/null || true

@@ -59,6 +59,10 @@ spark.yarn.jars                 local:$SPARK_HOME/jars/*
 # Staging files (__spark_conf__.zip, pyspark.zip, the app's .py) on the local file system.
 spark.yarn.stagingDir           file://$STRATA_CACHE_DIR/spark-staging
 spark.ui.showConsoleProgress    false
+# AM and executor containers: bind to loopback too (otherwise Spark picks the first
+# non-loopback interface address because the hostname resolves to 127.0.0.1).
+spark.yarn.appMasterEnv.SPARK_LOCAL_IP  127.0.0.1
+spark.executorEnv.SPARK_LOCAL_IP        127.0.0.1
 CONF
 
 cat > "$STRATA_SPARK_CONF_DIR/spark-env.sh" <<CONF

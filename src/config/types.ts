@@ -76,6 +76,7 @@ export interface TopologySpec {
   enabled?: boolean;
   vars?: Record<string, string | number>;
   seeds?: SeedSpec[];
+  dead_letters?: { table?: string; topic?: string };
   sources: Record<string, SourceSpec>;
   operators: Record<string, OperatorSpec>;
   sinks?: Record<string, SinkSpec>;

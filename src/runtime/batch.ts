@@ -21,7 +21,18 @@ export interface BatchMeta {
 /** What a source emits: an Arrow table plus metadata, and how to acknowledge it once it is committed. */
 export interface SourceBatch {
   meta: BatchMeta;
-  table: Table;
+  /** The records, as an Arrow table (streams: Kafka, HTTP)… */
+  table?: Table;
+  /**
+   * …or a DuckDB table expression that yields them (files: `read_parquet('…')`), so large files
+   * are read by DuckDB natively instead of through JS. Exactly one of `table` and `scan` is set.
+   */
+  scan?: string;
+  /**
+   * Records the source could not decode or validate, with DEAD_LETTER_COLUMNS. They are written to the
+   * topology's dead-letter table in the same commit as the good records, never dropped.
+   */
+  rejects?: Table;
   /** Called after every operator has committed the batch: the source may then advance its position. */
   ack(): Promise<void>;
 }
@@ -35,3 +46,16 @@ export interface OperatorOutput {
   table?: string;
   partitions: string[];
 }
+
+/** Columns of a dead-letter record (the Arrow schema a source uses for `SourceBatch.rejects`). */
+export const DEAD_LETTER_COLUMNS = {
+  reason: 'VARCHAR: why it was rejected (a short code, e.g. avro_decode_error)',
+  error: 'VARCHAR: the error message, naming what and where',
+  source: 'VARCHAR: the source node',
+  topic: 'VARCHAR (nullable)',
+  partition: 'INTEGER (nullable)',
+  offset: 'BIGINT (nullable)',
+  key: 'VARCHAR (nullable)',
+  payload_base64: 'VARCHAR: the original bytes',
+  rejected_at: 'TIMESTAMP',
+} as const;

@@ -5,7 +5,7 @@ import { arrowToDuckDB } from '../engines/duckdb/arrow.ts';
 import { ident, lit } from '../engines/duckdb/instance.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { relationName, type BatchContext } from '../operators/operator.ts';
+import { fileSafe, relationName, type BatchContext } from '../operators/operator.ts';
 import type { Source } from '../sources/source.ts';
 import { DATA_FILE, type Warehouse } from '../warehouse/warehouse.ts';
 import type { OperatorOutput, SourceBatch } from './batch.ts';
@@ -130,6 +130,20 @@ export class Pipeline {
     };
   }
 
+  private readonly reasonColumn = new Map<string, boolean>();
+
+  private async hasReasonColumn(op: string, relation: string): Promise<boolean> {
+    if (!this.reasonColumn.has(op)) {
+      const cols = (await this.conn!.runAndReadAll(`DESCRIBE ${ident(relation)}`)).getRowsJS().map((r) => String(r[0]));
+      this.reasonColumn.set(op, cols.includes('reason'));
+    }
+    return this.reasonColumn.get(op)!;
+  }
+
+  private sourceOf(st: BatchState): string {
+    return st.batch.meta.source;
+  }
+
   private reaches(from: string, node: string): boolean {
     const ins = this.graph.inputs.get(node) ?? [];
     return ins.includes(from) || ins.some((i) => this.reaches(from, i));
@@ -138,11 +152,19 @@ export class Pipeline {
   private async load(sourceName: string, batch: SourceBatch): Promise<BatchState> {
     const conn = this.conn!;
     const rel = relationName(sourceName);
-    await arrowToDuckDB(conn, rel, batch.table);
+    let rows: number;
+    if (batch.scan) {
+      await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(rel)} AS SELECT * FROM ${batch.scan}`);
+      rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${ident(rel)}`)).getRowsJS()[0]![0]);
+    } else {
+      await arrowToDuckDB(conn, rel, batch.table!);
+      rows = batch.table!.numRows;
+    }
     this.deps.metrics?.inFlight.inc({ topology: this.name });
-    this.deps.metrics?.batchRows.observe({ topology: this.name }, batch.table.numRows);
+    this.deps.metrics?.batchRows.observe({ topology: this.name }, rows);
     const log = this.deps.log.child({ topology: this.name, batch: batch.meta.batchId });
-    const outputs = new Map<string, OperatorOutput>([[sourceName, { relation: rel, rows: batch.table.numRows, partitions: [] }]]);
+    if (batch.rejects && batch.rejects.numRows > 0) await this.writeDeadLetters(sourceName, batch);
+    const outputs = new Map<string, OperatorOutput>([[sourceName, { relation: rel, rows, partitions: [] }]]);
     return { batch, outputs, started: Date.now(), ctx: { conn, warehouse: this.deps.warehouse, meta: batch.meta, log } };
   }
 
@@ -160,6 +182,11 @@ export class Pipeline {
         m?.batchDuration.observe(labels, (performance.now() - t0) / 1000);
         m?.recordsIn.inc(labels, input.rows);
         m?.recordsOut.inc(labels, out.rows);
+        if (m && out.relation && out.rows > 0 && (await this.hasReasonColumn(name, out.relation))) {
+          // A quarantine table (rows with a `reason`): count its rows per rule.
+          const byReason = (await st.ctx.conn.runAndReadAll(`SELECT reason, count(*) FROM ${ident(out.relation)} GROUP BY 1`)).getRowsJS();
+          for (const [reason, n] of byReason) m.recordsRejected.inc({ ...labels, reason: String(reason) }, Number(n));
+        }
         st.outputs.set(name, out);
         return st;
       } catch (err) {
@@ -201,8 +228,20 @@ export class Pipeline {
     this.status.lastBatchAt = Date.now();
     m?.batches.inc({ topology: this.name, status: 'ok' });
     m?.lastBatchTimestamp.set({ topology: this.name }, Date.now() / 1000);
-    st.ctx.log.info({ rows: st.batch.table.numRows, ms: Date.now() - st.started, ops: Object.fromEntries([...st.outputs].map(([k, v]) => [k, v.rows])) }, 'batch committed');
+    st.ctx.log.info({ rows: st.outputs.get(this.sourceOf(st))?.rows, ms: Date.now() - st.started, ops: Object.fromEntries([...st.outputs].map(([k, v]) => [k, v.rows])) }, 'batch committed');
     return st;
+  }
+
+  /** Dead letters land with the batch (file named by batch id: a re-delivery replaces, never duplicates). */
+  private async writeDeadLetters(sourceName: string, batch: SourceBatch): Promise<void> {
+    const conn = this.conn!;
+    const table = this.topology.spec.dead_letters?.table ?? 'bronze.dead_letters';
+    await arrowToDuckDB(conn, '_dead_letters', batch.rejects!);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _dead_letters_out AS SELECT *, ${lit(this.name)} AS topology, ${lit(batch.meta.batchId)} AS _batch_id, CAST(rejected_at AS DATE) AS date FROM _dead_letters`);
+    await this.deps.warehouse.write(conn, '_dead_letters_out', table, { partitionBy: 'date', fileName: `part-${fileSafe(batch.meta.batchId)}.parquet` });
+    const byReason = (await conn.runAndReadAll('SELECT reason, count(*) FROM _dead_letters GROUP BY 1')).getRowsJS();
+    for (const [reason, n] of byReason) this.deps.metrics?.recordsRejected.inc({ topology: this.name, operator: sourceName, reason: String(reason) }, Number(n));
+    await conn.run('DROP TABLE _dead_letters; DROP TABLE _dead_letters_out');
   }
 
   /** Seeds (static CSV tables) are (re)written at start: cheap, and an edited CSV is picked up. */
