@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm test`: starts the real services the tests need (installing them on a fresh machine), runs
+# every test, then stops what it started. CI calls the same command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/kafka/kafka.sh start
+trap 'scripts/kafka/kafka.sh stop >/dev/null 2>&1 || true' EXIT
+export STRATA_TEST_KAFKA_BROKERS="${STRATA_TEST_KAFKA_BROKERS:-127.0.0.1:19092}"
+npx tsc -p tsconfig.json --noEmit
+if [ $# -gt 0 ]; then files=("$@"); else files=(test/*.test.ts); fi
+node --import tsx --test --test-concurrency=1 "${files[@]}"
