@@ -1,21 +1,21 @@
 export type OutputFormat = 'table' | 'json' | 'csv';
 
-/** DATE values arrive as midnight-UTC Dates: print them as dates. */
-function dateText(v: Date): string {
+/** DATE values arrive as midnight-UTC Dates (marked by the caller); timestamps print in full. */
+function dateText(v: Date, isDate = false): string {
   const iso = v.toISOString();
-  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/\.000Z$|Z$/, '');
+  return isDate ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/\.000Z$|Z$/, '');
 }
 
-function cell(v: unknown): string {
+function cell(v: unknown, isDate = false): string {
   if (v === null || v === undefined) return '';
-  if (v instanceof Date) return dateText(v);
+  if (v instanceof Date) return dateText(v, isDate);
   if (typeof v === 'object') return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   return String(v);
 }
 
-function jsonValue(v: unknown): unknown {
+function jsonValue(v: unknown, isDate = false): unknown {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (v instanceof Date) return dateText(v);
+  if (v instanceof Date) return dateText(v, isDate);
   return v;
 }
 
@@ -24,14 +24,14 @@ function csvCell(s: string): string {
 }
 
 /** Renders query results for a terminal (aligned table), a program (JSON rows) or a spreadsheet (CSV). */
-export function formatResult(columns: string[], rows: unknown[][], format: OutputFormat): string {
+export function formatResult(columns: string[], rows: unknown[][], format: OutputFormat, dateColumns: ReadonlySet<number> = new Set()): string {
   if (format === 'json') {
-    return `${JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, jsonValue(r[i])]))), null, 0)}\n`;
+    return `${JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, jsonValue(r[i], dateColumns.has(i))]))), null, 0)}\n`;
   }
   if (format === 'csv') {
-    return [columns.map(csvCell).join(','), ...rows.map((r) => r.map((v) => csvCell(cell(v))).join(','))].join('\n') + '\n';
+    return [columns.map(csvCell).join(','), ...rows.map((r) => r.map((v, i) => csvCell(cell(v, dateColumns.has(i)))).join(','))].join('\n') + '\n';
   }
-  const text = rows.map((r) => r.map(cell));
+  const text = rows.map((r) => r.map((v, i) => cell(v, dateColumns.has(i))));
   const widths = columns.map((c, i) => Math.max(c.length, ...text.map((r) => r[i]!.length)));
   const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i]!)).join(' │ ').trimEnd();
   const sep = widths.map((w) => '─'.repeat(w)).join('─┼─');

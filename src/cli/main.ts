@@ -31,6 +31,36 @@ program
   .action(async (t: string, o: { mermaid?: boolean; config?: string }) => (await import('./commands/describe.ts')).describeCommand(t, o));
 
 program
+  .command('backfill')
+  .description('process a historical window chunk by chunk (Bronze → Silver → Gold), with retries, resume and run history')
+  .requiredOption('--topology <name>', 'topology name or file')
+  .requiredOption('--start-date <date>', 'first day, YYYY-MM-DD (UTC)')
+  .requiredOption('--end-date <date>', 'last day, YYYY-MM-DD (UTC), not in the future')
+  .addOption(new Option('--chunk <size>', 'chunk size (default: service config backfill.chunk, monthly)').choices(['daily', 'weekly', 'monthly']))
+  .addOption(new Option('--engine <engine>', 'where chunks run').choices(['auto', 'duckdb', 'spark']).default('auto'))
+  .option('--skip-bronze', 'do not fetch: rebuild Silver and Gold from the Bronze already in the warehouse')
+  .option('--skip-silver', 'keep Silver as it is')
+  .option('--skip-gold', 'do not rebuild Gold')
+  .option('--resume', 'skip chunks that an earlier run of the same backfill completed')
+  .option('--fail-fast', 'stop at the first chunk that fails (after its retries)')
+  .option('--locations <file>', 'locations file (JSON Lines) replacing the topology\'s')
+  .option('--warehouse <dir>', 'warehouse directory (overrides STRATA_WAREHOUSE)')
+  .option('--plan', 'print the plan and exit')
+  .option('--config <file>', 'service config file')
+  .action(async (o: import('./commands/backfill.ts').BackfillOptions) => (await import('./commands/backfill.ts')).backfillCommand(o));
+
+program
+  .command('runs')
+  .description('run history: backfills, chunks and scheduled runs, newest first')
+  .option('--topology <name>', 'only this topology')
+  .addOption(new Option('--kind <kind>', 'only this kind').choices(['backfill', 'chunk', 'scheduled']))
+  .option('--parent <id>', 'only the chunks of this backfill')
+  .option('--limit <n>', 'at most this many', '50')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+  .option('--config <file>', 'service config file')
+  .action(async (o: Parameters<typeof import('./commands/runs.ts').runsCommand>[0]) => (await import('./commands/runs.ts')).runsCommand(o));
+
+program
   .command('query')
   .description('run SQL over the warehouse tables (bronze.*, silver.*, gold.*)')
   .argument('<sql>', 'the query')

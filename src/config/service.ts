@@ -23,7 +23,7 @@ export async function loadServiceConfig(file?: string, env: NodeJS.ProcessEnv = 
   } else if (file ?? env.STRATA_CONFIG) {
     throw new ConfigError([{ file: path, line: 1, col: 1, reason: 'service config file not found' }]);
   }
-  for (const k of ['metrics', 'open_meteo', 'kafka', 'duckdb']) value[k] ??= {};
+  for (const k of ['metrics', 'open_meteo', 'kafka', 'duckdb', 'backfill', 'runs']) value[k] ??= {};
   validateAgainstSchema('service', value); // fills defaults
   const cfg = value as unknown as ServiceConfig;
   cfg.kafka.brokers ??= [];

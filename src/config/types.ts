@@ -110,6 +110,8 @@ export interface ServiceConfig {
   };
   kafka: { brokers: string[]; client_id: string };
   duckdb: { threads?: number; memory_limit: string };
+  backfill: { chunk: 'daily' | 'weekly' | 'monthly'; retries: number; retry_backoff_ms: number; spark_threshold_records: number };
+  runs: { webhook_url?: string; webhook_retries: number };
   /** The file this was read from (absent for built-in defaults). */
   file?: string;
 }

@@ -12,3 +12,10 @@ export function expandDates(dates: Iterable<string>, [from, to]: readonly [numbe
   for (const d of dates) for (let k = from; k <= to; k++) out.add(addDays(d, k));
   return [...out].sort();
 }
+
+/** Every date from start to end inclusive. */
+export function datesBetween(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let d = start; d <= end; d = addDays(d, 1)) out.push(d);
+  return out;
+}

@@ -10,6 +10,7 @@ import type { Source } from '../sources/source.ts';
 import { DATA_FILE, type Warehouse } from '../warehouse/warehouse.ts';
 import type { OperatorOutput, SourceBatch } from './batch.ts';
 import type { BuiltGraph } from './build.ts';
+import { datesBetween } from '../operators/dates.ts';
 import { resolve } from 'node:path';
 
 /** One batch travelling through the graph: each node's output so far. */
@@ -25,11 +26,30 @@ export interface PipelineStatus {
   running: boolean;
   batches: number;
   failedBatches: number;
+  /** Records received from sources, rows written by operators, rows quarantined or dead-lettered. */
+  rowsIn: number;
+  rowsOut: number;
+  rowsRejected: number;
   lastBatchAt?: number;
   lastError?: string;
 }
 
 const RETRIES = 3;
+
+export type Layer = 'bronze' | 'silver' | 'gold';
+
+export interface PipelineOptions {
+  /**
+   * Backfill: operators of these layers do not run; their output is read back from their table
+   * for `window`, so the layers after them are rebuilt from what the warehouse holds.
+   */
+  skipLayers?: ReadonlySet<Layer>;
+  window?: { start: string; end: string };
+  /** Attempts per operator and batch before the batch is failed (default 3). */
+  retries?: number;
+  /** Back-off base between attempts, ms (default 200). */
+  retryBackoffMs?: number;
+}
 
 /**
  * A running topology: each source is an Observable of batches piped through one stage per node
@@ -47,8 +67,9 @@ export class Pipeline {
     readonly topology: LoadedTopology,
     private readonly graph: BuiltGraph,
     private readonly deps: { db: DuckDBInstance; warehouse: Warehouse; log: Logger; metrics?: Metrics },
+    private readonly options: PipelineOptions = {},
   ) {
-    this.status = { topology: topology.spec.name, running: false, batches: 0, failedBatches: 0 };
+    this.status = { topology: topology.spec.name, running: false, batches: 0, failedBatches: 0, rowsIn: 0, rowsOut: 0, rowsRejected: 0 };
   }
 
   get name(): string {
@@ -130,6 +151,27 @@ export class Pipeline {
     };
   }
 
+  /** A skipped operator's output: its table's partitions within the window, read back. */
+  private async replay(st: BatchState, name: string, table: string): Promise<OperatorOutput> {
+    const w = this.options.window;
+    const column = this.partitionColumn(name);
+    const wh = this.deps.warehouse;
+    const values = w && column ? datesBetween(w.start, w.end) : undefined;
+    const files = await wh.files(table, column && values ? { column, values } : undefined);
+    const from = wh.readSql(files, Boolean(column));
+    if (!from) return { rows: 0, partitions: [], table };
+    const rel = relationName(name);
+    await st.ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(rel)} AS SELECT * FROM ${from}`);
+    const rows = Number((await st.ctx.conn.runAndReadAll(`SELECT count(*) FROM ${ident(rel)}`)).getRowsJS()[0]![0]);
+    const partitions = column ? [...new Set(files.map((f) => /\/[^/=]+=([^/]+)\/[^/]+$/.exec(f)?.[1]).filter((v): v is string => Boolean(v)))].sort() : [];
+    return { relation: rel, rows, partitions, table };
+  }
+
+  private partitionColumn(name: string): string | undefined {
+    const op = this.topology.spec.operators[name];
+    return op?.type === 'bronze' ? op.partition_by : op?.materialize.partition_by;
+  }
+
   private readonly reasonColumn = new Map<string, boolean>();
 
   private async hasReasonColumn(op: string, relation: string): Promise<boolean> {
@@ -160,6 +202,7 @@ export class Pipeline {
       await arrowToDuckDB(conn, rel, batch.table!);
       rows = batch.table!.numRows;
     }
+    this.status.rowsIn += rows;
     this.deps.metrics?.inFlight.inc({ topology: this.name });
     this.deps.metrics?.batchRows.observe({ topology: this.name }, rows);
     const log = this.deps.log.child({ topology: this.name, batch: batch.meta.batchId });
@@ -171,6 +214,10 @@ export class Pipeline {
   private async runOperator(name: string, st: BatchState): Promise<BatchState> {
     if (st.outputs.has('__failed__')) return st;
     const op = this.graph.operators.get(name)!;
+    if (this.options.skipLayers?.has(op.table.split('.')[0] as Layer)) {
+      st.outputs.set(name, await this.replay(st, name, op.table));
+      return st;
+    }
     const input = st.outputs.get(this.graph.inputs.get(name)![0]!);
     if (!input) return st;
     const m = this.deps.metrics;
@@ -182,22 +229,23 @@ export class Pipeline {
         m?.batchDuration.observe(labels, (performance.now() - t0) / 1000);
         m?.recordsIn.inc(labels, input.rows);
         m?.recordsOut.inc(labels, out.rows);
-        if (m && out.relation && out.rows > 0 && (await this.hasReasonColumn(name, out.relation))) {
+        if (out.relation && out.rows > 0 && (await this.hasReasonColumn(name, out.relation))) {
           // A quarantine table (rows with a `reason`): count its rows per rule.
-          const byReason = (await st.ctx.conn.runAndReadAll(`SELECT reason, count(*) FROM ${ident(out.relation)} GROUP BY 1`)).getRowsJS();
-          for (const [reason, n] of byReason) m.recordsRejected.inc({ ...labels, reason: String(reason) }, Number(n));
-        }
+          this.status.rowsRejected += out.rows;
+          const byReason = m ? (await st.ctx.conn.runAndReadAll(`SELECT reason, count(*) FROM ${ident(out.relation)} GROUP BY 1`)).getRowsJS() : [];
+          for (const [reason, n] of byReason) m?.recordsRejected.inc({ ...labels, reason: String(reason) }, Number(n));
+        } else this.status.rowsOut += out.rows;
         st.outputs.set(name, out);
         return st;
       } catch (err) {
         st.ctx.log.warn({ err, operator: name, attempt }, 'operator failed on batch');
-        if (attempt >= RETRIES) {
+        if (attempt >= (this.options.retries ?? RETRIES)) {
           // Writes are idempotent per batch, so a later re-delivery of this batch repairs what it half-did.
           st.outputs.set('__failed__', { rows: 0, partitions: [] });
           this.status.lastError = `${name}: ${(err as Error).message}`;
           return st;
         }
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        await new Promise((r) => setTimeout(r, (this.options.retryBackoffMs ?? 200) * 2 ** attempt));
       }
     }
   }
@@ -239,6 +287,7 @@ export class Pipeline {
     await arrowToDuckDB(conn, '_dead_letters', batch.rejects!);
     await conn.run(`CREATE OR REPLACE TEMP TABLE _dead_letters_out AS SELECT *, ${lit(this.name)} AS topology, ${lit(batch.meta.batchId)} AS _batch_id, CAST(rejected_at AS DATE) AS date FROM _dead_letters`);
     await this.deps.warehouse.write(conn, '_dead_letters_out', table, { partitionBy: 'date', fileName: `part-${fileSafe(batch.meta.batchId)}.parquet` });
+    this.status.rowsRejected += batch.rejects!.numRows;
     const byReason = (await conn.runAndReadAll('SELECT reason, count(*) FROM _dead_letters GROUP BY 1')).getRowsJS();
     for (const [reason, n] of byReason) this.deps.metrics?.recordsRejected.inc({ topology: this.name, operator: sourceName, reason: String(reason) }, Number(n));
     await conn.run('DROP TABLE _dead_letters; DROP TABLE _dead_letters_out');

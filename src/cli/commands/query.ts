@@ -1,3 +1,4 @@
+import { DuckDBTypeId } from '@duckdb/node-api';
 import { loadServiceConfig } from '../../config/service.ts';
 import { openDuckDB } from '../../engines/duckdb/instance.ts';
 import { StrataError } from '../../errors.ts';
@@ -19,7 +20,8 @@ export async function queryCommand(sql: string, opts: { format: OutputFormat; co
       const known = tables.length ? tables.join(', ') : `none yet in ${warehouse.root}`;
       throw new StrataError('QUERY_FAILED', `${(err as Error).message.split('\n')[0]}\n(tables: ${known})`, { sql });
     }
-    process.stdout.write(formatResult(reader.columnNames(), reader.getRowsJS(), opts.format));
+    const dates = new Set(reader.columnTypes().flatMap((t, i) => (t.typeId === DuckDBTypeId.DATE ? [i] : [])));
+    process.stdout.write(formatResult(reader.columnNames(), reader.getRowsJS(), opts.format, dates));
   } finally {
     conn.closeSync();
     db.closeSync();

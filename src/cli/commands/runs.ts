@@ -1,0 +1,18 @@
+import { loadServiceConfig } from '../../config/service.ts';
+import { RunHistory, type RunKind } from '../../runtime/runs.ts';
+import { Warehouse } from '../../warehouse/warehouse.ts';
+import { formatResult, type OutputFormat } from '../format.ts';
+
+/** `strata runs`: run history, newest first. */
+export async function runsCommand(o: { topology?: string; kind?: RunKind; parent?: string; limit: string; format: OutputFormat; config?: string }): Promise<void> {
+  const config = await loadServiceConfig(o.config);
+  const history = new RunHistory(new Warehouse(config.service.warehouse).stateDir);
+  const runs = (await history.list({ topology: o.topology, kind: o.kind, parent: o.parent })).slice(0, Number(o.limit));
+  if (o.format === 'json') {
+    process.stdout.write(`${JSON.stringify(runs)}\n`);
+    return;
+  }
+  const cols = ['id', 'kind', 'topology', 'engine', 'window', 'status', 'started_at', 'ended_at', 'rows_in', 'rows_out', 'rows_rejected', 'attempts', 'error'];
+  const rows = runs.map((r) => [r.id, r.kind, r.topology, r.engine ?? '', r.window ? `${r.window.start}..${r.window.end}` : '', r.status, r.started_at, r.ended_at ?? '', r.rows_in ?? '', r.rows_out ?? '', r.rows_rejected ?? '', r.attempts ?? '', r.error ?? '']);
+  process.stdout.write(formatResult(cols, rows, o.format));
+}

@@ -1,0 +1,204 @@
+import { resolve } from 'node:path';
+import type { LoadedTopology, ServiceConfig } from '../config/types.ts';
+import { openDuckDB } from '../engines/duckdb/instance.ts';
+import { StrataError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { DateWindow } from '../sources/source.ts';
+import { Warehouse } from '../warehouse/warehouse.ts';
+import { acquireBackfillLock } from './backfill-lock.ts';
+import { chooseEngine, splitWindow, type BackfillPlan, type ChunkSize, type EngineChoice, type PlannedChunk } from './backfill-plan.ts';
+import { buildGraph } from './build.ts';
+import { notifyFailure } from './notify.ts';
+import { Pipeline, type Layer } from './pipeline.ts';
+import { RunHistory, type RunRecord } from './runs.ts';
+import { ReplayTrigger, WindowSource } from './window-source.ts';
+
+export interface BackfillRequest {
+  topology: LoadedTopology;
+  window: DateWindow;
+  chunk: ChunkSize;
+  engine: EngineChoice;
+  skip: ReadonlySet<Layer>;
+  resume: boolean;
+  failFast: boolean;
+  locations?: string;
+}
+
+export interface BackfillProgress {
+  chunk: PlannedChunk;
+  index: number;
+  total: number;
+  status: 'started' | 'ok' | 'failed' | 'skipped' | 'retrying';
+  rows?: number;
+  error?: string;
+}
+
+export interface BackfillDeps {
+  config: ServiceConfig;
+  warehouse: Warehouse;
+  log: Logger;
+  metrics?: Metrics;
+  onProgress?: (p: BackfillProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface BackfillResult {
+  runId: string;
+  status: 'ok' | 'failed' | 'cancelled';
+  chunks: { ok: number; failed: number; skipped: number };
+  rowsIn: number;
+  rowsOut: number;
+  rowsRejected: number;
+  seconds: number;
+}
+
+/** Sizes the window (from the source's own estimate) and picks the engine. */
+export async function planBackfill(req: BackfillRequest, deps: Pick<BackfillDeps, 'config' | 'log' | 'warehouse'>): Promise<BackfillPlan> {
+  const graph = buildGraph(req.topology, { config: deps.config, log: deps.log, cacheDir: cacheDir(deps.warehouse) });
+  try {
+    const source = [...graph.sources.values()][0];
+    const chunks: PlannedChunk[] = [];
+    let total = 0;
+    let basis = 'no estimate';
+    for (const [i, w] of splitWindow(req.window, req.chunk).entries()) {
+      const est = source?.estimate ? await source.estimate(w, { locations: req.locations }) : { records: 0, basis: 'no estimate' };
+      basis = est.basis;
+      total += est.records;
+      chunks.push({ ...w, id: `chunk-${String(i + 1).padStart(3, '0')}`, estimatedRecords: est.records });
+    }
+    const e = chooseEngine(req.engine, total, deps.config.backfill.spark_threshold_records);
+    const whole = source?.estimate ? await source.estimate(req.window, { locations: req.locations }) : undefined;
+    return { topology: req.topology.spec.name, window: req.window, chunk: req.chunk, chunks, estimatedRecords: total, basis: whole?.basis ?? basis, engine: e.engine, engineReason: e.reason };
+  } finally {
+    await graph.close();
+  }
+}
+
+function cacheDir(w: Warehouse): string {
+  return resolve(w.stateDir, 'cache');
+}
+
+/**
+ * Runs a plan chunk by chunk, Bronze → Silver → Gold each, in a fresh DuckDB per chunk (memory is
+ * released between chunks). A failing chunk is retried with back-off, then recorded as failed while
+ * the others go on (or the backfill stops, with failFast). With `resume`, chunks a previous run of
+ * the same window completed are skipped. Every chunk is recorded in the run history.
+ */
+export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps: BackfillDeps): Promise<BackfillResult> {
+  if (plan.engine === 'spark') {
+    throw new StrataError('ENGINE_UNAVAILABLE', 'the Spark engine is not available in this build yet; use --engine duckdb (or auto below the Spark threshold)', { engine: 'spark' });
+  }
+  const t0 = Date.now();
+  const history = new RunHistory(deps.warehouse.stateDir);
+  const runId = RunHistory.newId('backfill');
+  const release = await acquireBackfillLock(deps.warehouse.stateDir, plan.topology, runId);
+  const params = { start: req.window.start, end: req.window.end, chunk: req.chunk, skip: [...req.skip].sort(), locations: req.locations ?? null };
+  const done = req.resume ? await completedChunks(history, plan.topology, params) : new Set<string>();
+  const run: RunRecord = { id: runId, kind: 'backfill', topology: plan.topology, engine: plan.engine, params, window: req.window, status: 'running', started_at: new Date().toISOString() };
+  await history.record(run);
+  const result: BackfillResult = { runId, status: 'ok', chunks: { ok: 0, failed: 0, skipped: 0 }, rowsIn: 0, rowsOut: 0, rowsRejected: 0, seconds: 0 };
+  const log = deps.log.child({ topology: plan.topology, run: runId });
+  try {
+    await deps.warehouse.cleanStaging();
+    for (const [index, chunk] of plan.chunks.entries()) {
+      if (deps.signal?.aborted) {
+        result.status = 'cancelled';
+        break;
+      }
+      const progress = (p: Omit<BackfillProgress, 'chunk' | 'index' | 'total'>): void => deps.onProgress?.({ chunk, index, total: plan.chunks.length, ...p });
+      const key = chunkKey(chunk);
+      if (done.has(key)) {
+        result.chunks.skipped++;
+        await history.record({ id: `${runId}/${chunk.id}`, kind: 'chunk', parent: runId, topology: plan.topology, engine: plan.engine, window: chunk, status: 'skipped', started_at: new Date().toISOString(), ended_at: new Date().toISOString(), params: { key, reason: 'completed by an earlier run (--resume)' } });
+        progress({ status: 'skipped' });
+        continue;
+      }
+      const ok = await runChunkWithRetries(req, plan, chunk, runId, history, { ...deps, log }, progress, result);
+      if (!ok) {
+        result.chunks.failed++;
+        if (req.failFast) break;
+      } else result.chunks.ok++;
+    }
+    if (result.status !== 'cancelled' && result.chunks.failed > 0) result.status = 'failed';
+  } finally {
+    result.seconds = (Date.now() - t0) / 1000;
+    const final: RunRecord = { ...run, status: result.status, ended_at: new Date().toISOString(), rows_in: result.rowsIn, rows_out: result.rowsOut, rows_rejected: result.rowsRejected, error: result.chunks.failed ? `${result.chunks.failed} chunk(s) failed` : undefined };
+    await history.record(final);
+    if (final.status === 'failed') await notifyFailure(deps.config, final, log);
+    await release();
+  }
+  return result;
+}
+
+async function runChunkWithRetries(
+  req: BackfillRequest,
+  plan: BackfillPlan,
+  chunk: PlannedChunk,
+  runId: string,
+  history: RunHistory,
+  deps: BackfillDeps,
+  progress: (p: Omit<BackfillProgress, 'chunk' | 'index' | 'total'>) => void,
+  result: BackfillResult,
+): Promise<boolean> {
+  const cfg = deps.config.backfill;
+  const rec: RunRecord = { id: `${runId}/${chunk.id}`, kind: 'chunk', parent: runId, topology: plan.topology, engine: plan.engine, window: { start: chunk.start, end: chunk.end }, params: { key: chunkKey(chunk) }, status: 'running', started_at: new Date().toISOString() };
+  progress({ status: 'started' });
+  for (let attempt = 1; ; attempt++) {
+    await history.record({ ...rec, attempts: attempt });
+    try {
+      const stats = await runChunk(req, chunk, deps);
+      result.rowsIn += stats.rowsIn;
+      result.rowsOut += stats.rowsOut;
+      result.rowsRejected += stats.rowsRejected;
+      await history.record({ ...rec, attempts: attempt, status: 'ok', ended_at: new Date().toISOString(), rows_in: stats.rowsIn, rows_out: stats.rowsOut, rows_rejected: stats.rowsRejected });
+      progress({ status: 'ok', rows: stats.rowsIn });
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (attempt >= cfg.retries || deps.signal?.aborted) {
+        await history.record({ ...rec, attempts: attempt, status: deps.signal?.aborted ? 'cancelled' : 'failed', ended_at: new Date().toISOString(), error: message });
+        deps.log.error({ chunk: chunk.id, window: `${chunk.start}..${chunk.end}`, attempt, err }, 'backfill chunk failed');
+        progress({ status: 'failed', error: message });
+        return false;
+      }
+      deps.log.warn({ chunk: chunk.id, attempt, error: message }, 'backfill chunk failed; retrying');
+      progress({ status: 'retrying', error: message });
+      await new Promise((r) => setTimeout(r, cfg.retry_backoff_ms * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/** One chunk in-process: the topology's graph over the window, in its own DuckDB. */
+async function runChunk(req: BackfillRequest, chunk: DateWindow, deps: BackfillDeps): Promise<{ rowsIn: number; rowsOut: number; rowsRejected: number }> {
+  const db = await openDuckDB({ ...deps.config.duckdb, temp_directory: resolve(deps.warehouse.stateDir, 'duckdb_tmp') });
+  const graph = buildGraph(req.topology, { config: deps.config, log: deps.log, metrics: deps.metrics, cacheDir: cacheDir(deps.warehouse) });
+  try {
+    for (const [name, source] of graph.sources) {
+      graph.sources.set(name, req.skip.has('bronze') ? new ReplayTrigger(name, req.topology.spec.name, chunk) : new WindowSource(source, chunk, { locations: req.locations }));
+    }
+    const p = new Pipeline(req.topology, graph, { db, warehouse: deps.warehouse, log: deps.log, metrics: deps.metrics }, { skipLayers: req.skip, window: chunk, retries: 1 });
+    await p.start();
+    await p.finished();
+    await p.stop();
+    if (p.status.lastError) throw new StrataError('CHUNK_FAILED', p.status.lastError, { chunk });
+    return { rowsIn: p.status.rowsIn, rowsOut: p.status.rowsOut, rowsRejected: p.status.rowsRejected };
+  } finally {
+    db.closeSync();
+  }
+}
+
+function chunkKey(c: DateWindow): string {
+  return `${c.start}..${c.end}`;
+}
+
+/** Chunks completed by earlier runs of the same backfill (same topology and parameters). */
+async function completedChunks(history: RunHistory, topology: string, params: Record<string, unknown>): Promise<Set<string>> {
+  const same = JSON.stringify(params);
+  const parents = new Set((await history.list({ topology, kind: 'backfill' })).filter((r) => JSON.stringify(r.params) === same).map((r) => r.id));
+  const out = new Set<string>();
+  for (const r of await history.list({ topology, kind: 'chunk' })) {
+    if (r.parent && parents.has(r.parent) && r.status === 'ok') out.add(String(r.params?.key));
+  }
+  return out;
+}
