@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,10 +22,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-function query(env: NodeJS.ProcessEnv, sql: string): unknown[] {
-  const r = spawnSync(process.execPath, [BIN, 'query', '--format', 'json', sql], { cwd: ROOT, env, encoding: 'utf8' });
-  if (r.status !== 0) return [];
-  return JSON.parse(r.stdout) as unknown[];
+/** `strata query` in a child, awaited without blocking this event loop (the emulator lives here). */
+async function query(env: NodeJS.ProcessEnv, sql: string): Promise<unknown[]> {
+  const child = spawn(process.execPath, [BIN, 'query', '--format', 'json', sql], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+  return code === 0 ? (JSON.parse(out) as unknown[]) : [];
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
@@ -63,14 +66,14 @@ test('strata run (embedded default) fills gold from the seed and the API, serves
   try {
     const svc = await startService(emu.url);
     // Seeds (7 days × 7 synthetic locations + the real Beijing recording) and today's poll for 8 locations.
-    const rows = await waitFor('gold.aqi_hourly to hold the polled hours', () => {
-      const r = query(svc.env, `SELECT count(DISTINCT location_id) AS locations, count(*) AS n FROM gold.aqi_hourly WHERE ts_utc >= current_date - INTERVAL 2 DAY`) as { locations: number; n: number }[];
+    const rows = await waitFor('gold.aqi_hourly to hold the polled hours', async () => {
+      const r = (await query(svc.env, `SELECT count(DISTINCT location_id) AS locations, count(*) AS n FROM gold.aqi_hourly WHERE ts_utc >= current_date - INTERVAL 2 DAY`)) as { locations: number; n: number }[];
       return r[0] && r[0].locations === 8 ? r[0] : undefined;
     });
     assert.ok(rows.n >= 8 * 48, `polled hours in gold: ${rows.n}`);
-    const seeded = query(svc.env, `SELECT count(*) AS n FROM gold.aqi_daily WHERE date_local BETWEEN DATE '2025-10-10' AND DATE '2025-10-16'`) as { n: number }[];
+    const seeded = (await query(svc.env, `SELECT count(*) AS n FROM gold.aqi_daily WHERE date_local BETWEEN DATE '2025-10-10' AND DATE '2025-10-16'`)) as { n: number }[];
     assert.ok(seeded[0]!.n >= 7 * 7, 'seeded days are in gold.aqi_daily');
-    const beijing = query(svc.env, `SELECT count(*) AS n FROM silver.air_quality_hourly WHERE location_id = 'beijing' AND pollutant = 'carbon_monoxide' AND ts_utc < TIMESTAMP '2023-01-03'`) as { n: number }[];
+    const beijing = (await query(svc.env, `SELECT count(*) AS n FROM silver.air_quality_hourly WHERE location_id = 'beijing' AND pollutant = 'carbon_monoxide' AND ts_utc < TIMESTAMP '2023-01-03'`)) as { n: number }[];
     assert.equal(beijing[0]!.n, 48, 'the real recorded Beijing response lands whole in silver');
 
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
@@ -91,8 +94,8 @@ test('strata run (embedded default) fills gold from the seed and the API, serves
 test('offline: the API is unreachable, the seed still fills gold, /readyz says what is wrong, SIGINT exits 0', async () => {
   const dead = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   const svc = await startService(dead);
-  await waitFor('seeded gold.aqi_daily', () => {
-    const r = query(svc.env, 'SELECT count(DISTINCT location_id) AS n FROM gold.aqi_daily') as { n: number }[];
+  await waitFor('seeded gold.aqi_daily', async () => {
+    const r = (await query(svc.env, 'SELECT count(DISTINCT location_id) AS n FROM gold.aqi_daily')) as { n: number }[];
     return r[0] && r[0].n === 8 ? true : undefined;
   });
   const body = await waitFor('/readyz to report the failing poll', async () => {

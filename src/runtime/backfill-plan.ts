@@ -9,7 +9,8 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A date the user typed: YYYY-MM-DD and a real calendar day, or a BackfillError saying which flag is wrong. */
 export function parseDay(value: string, flag: string): string {
-  if (!DATE_RE.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+  const t = Date.parse(`${value}T00:00:00Z`);
+  if (!DATE_RE.test(value) || Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== value) {
     throw new StrataError('BACKFILL_BAD_DATE', `${flag}: "${value}" is not a date (expected YYYY-MM-DD, e.g. 2024-01-31)`, { flag, value });
   }
   return value;

@@ -8,8 +8,13 @@ import { SqlOperator } from '../operators/sql.ts';
 import { LogSink, type Sink } from '../sinks/log.ts';
 import { OpenMeteoClient } from '../sources/open-meteo/client.ts';
 import { OpenMeteoPollSource } from '../sources/open-meteo/poll-source.ts';
+import { TlcClient } from '../sources/tlc/client.ts';
+import { TlcSource } from '../sources/tlc/source.ts';
 import type { Source } from '../sources/source.ts';
 import { StrataError } from '../errors.ts';
+import { buildTopicSource } from '../sources/topic/build.ts';
+import { sourceActive, transportFor } from '../transport/index.ts';
+import type { Transport } from '../transport/transport.ts';
 
 export interface BuiltGraph {
   sources: Map<string, Source>;
@@ -26,6 +31,10 @@ export interface BuildDeps {
   metrics?: Metrics;
   /** Where HTTP responses are cached. */
   cacheDir: string;
+  /** Engine state (schedules' last ticks); absent in one-off runs. */
+  stateDir?: string;
+  /** Shared by the topologies of a service; default: Kafka if brokers are configured, else in-process. */
+  transport?: Transport;
 }
 
 /** Turns a validated topology into live components, each built by its type (Vector-style registry by `type`). */
@@ -33,7 +42,10 @@ export function buildGraph(topo: LoadedTopology, deps: BuildDeps): BuiltGraph {
   const { spec, baseDir } = topo;
   const closers: (() => Promise<void>)[] = [];
   const sources = new Map<string, Source>();
+  let transport: Transport | undefined;
+  const ownTransport = (t: Transport): Transport => (closers.push(() => t.close()), t);
   for (const [name, s] of Object.entries(spec.sources)) {
+    if (!sourceActive('when' in s ? s.when : undefined, deps.config)) continue; // e.g. a poller when Kafka is configured
     switch (s.type) {
       case 'open_meteo': {
         const om = deps.config.open_meteo;
@@ -48,11 +60,32 @@ export function buildGraph(topo: LoadedTopology, deps: BuildDeps): BuiltGraph {
           onRequest: (e) => deps.metrics?.httpRequests.inc({ client: 'open_meteo', status: String(e.status) }),
         });
         closers.push(() => client.close());
-        sources.set(name, new OpenMeteoPollSource(name, s, { topology: spec.name, baseDir, client, log: deps.log.child({ source: name }) }));
+        sources.set(name, new OpenMeteoPollSource(name, s, { topology: spec.name, baseDir, client, log: deps.log.child({ source: name }), stateDir: deps.stateDir }));
         break;
       }
-      case 'topic':
-        throw new StrataError('SOURCE_NOT_AVAILABLE', `${topo.file}: source ${name}: type "topic" needs the Kafka/transport layer, which this build does not include yet`, { source: name });
+      case 'tlc': {
+        const t = deps.config.tlc;
+        const cacheDir = resolve(deps.cacheDir, 'tlc');
+        const client = s.months?.length
+          ? new TlcClient({
+              baseUrl: t.base_url,
+              cacheDir,
+              timeoutMs: t.timeout_ms,
+              retries: t.retries,
+              backoffMs: t.backoff_ms,
+              logger: deps.log,
+              onRequest: (e) => deps.metrics?.httpRequests.inc({ client: 'tlc', status: String(e.status) }),
+            })
+          : undefined;
+        if (client) closers.push(() => client.close());
+        sources.set(name, new TlcSource(name, s, { topology: spec.name, baseDir, cacheDir, client, log: deps.log.child({ source: name }) }));
+        break;
+      }
+      case 'topic': {
+        transport ??= deps.transport ?? ownTransport(transportFor(deps.config, deps.log));
+        sources.set(name, buildTopicSource(topo, name, s, transport, deps));
+        break;
+      }
     }
   }
   const operators = new Map<string, Operator>();

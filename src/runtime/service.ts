@@ -44,7 +44,7 @@ export class Service {
       this.log.info({ url: this.http.url }, 'metrics and health endpoints listening');
     }
     for (const t of topologies) {
-      const graph = buildGraph(t, { config: this.config, log: this.log, metrics: this.metrics, cacheDir: resolve(this.warehouse.root, '_state', 'cache') });
+      const graph = buildGraph(t, { config: this.config, log: this.log, metrics: this.metrics, cacheDir: resolve(this.warehouse.stateDir, 'cache'), stateDir: this.warehouse.stateDir });
       const p = new Pipeline(t, graph, { db: this.db, warehouse: this.warehouse, log: this.log, metrics: this.metrics });
       await p.start();
       this.pipelines.set(t.spec.name, p);

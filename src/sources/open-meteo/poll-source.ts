@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import cron from 'node-cron';
+import { Schedule } from '../../runtime/schedule.ts';
 import type { OpenMeteoSourceSpec } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { SourceBatch } from '../../runtime/batch.ts';
@@ -20,6 +20,28 @@ export interface PollSourceDeps {
   log: Logger;
   now?: () => Date;
   onFetchError?: (loc: Location, err: Error) => void;
+  /** Where the schedule records its last tick (for catch-up after downtime). */
+  stateDir?: string;
+  /** Each scheduled run (poll) as it starts and as it ends (the service records it in the run history). */
+  onRun?: (run: ScheduledRun) => void;
+}
+
+/** One scheduled run of the poller, as reported to `onRun`. */
+export interface ScheduledRun {
+  /** Stable for the tick: `scheduled-<topology>-<source>-<tick>`. */
+  id: string;
+  source: string;
+  status: 'running' | 'ok' | 'failed';
+  startedAt: Date;
+  endedAt?: Date;
+  /** Days requested, inclusive. */
+  window: { start: string; end: string };
+  locations: number;
+  /** Locations whose request failed for good. */
+  failures?: number;
+  /** Readings fetched. */
+  rows?: number;
+  error?: string;
 }
 
 /**
@@ -47,23 +69,23 @@ export class OpenMeteoPollSource implements Source {
   async *batches(signal: AbortSignal): AsyncIterable<SourceBatch> {
     const locations = await loadLocations(resolve(this.deps.baseDir, this.spec.locations));
     if (this.spec.seed) yield* this.seedBatches(locations, resolve(this.deps.baseDir, this.spec.seed));
-    const ticks = new TickQueue(this.spec.schedule?.overlap ?? 'skip');
     const sched = this.spec.schedule;
-    const task = sched
-      ? cron.schedule(sched.cron, () => ticks.push(), { timezone: sched.timezone ?? 'UTC', name: `${this.deps.topology}.${this.name}` })
-      : undefined;
-    if (!sched || sched.run_on_start !== false) ticks.push();
-    signal.addEventListener('abort', () => ticks.close(), { once: true });
+    if (!sched) {
+      yield* this.poll(locations, new Date(), signal);
+      return;
+    }
+    const schedule = new Schedule(sched, this.deps.stateDir ? join(this.deps.stateDir, 'schedules', `${this.deps.topology}.${this.name}.json`) : undefined);
+    signal.addEventListener('abort', () => void schedule.close(), { once: true });
+    await schedule.start();
     try {
       for (;;) {
-        const tick = await ticks.next();
+        const tick = await schedule.next();
         if (tick === undefined || signal.aborted) return;
         yield* this.poll(locations, tick, signal);
-        ticks.done();
-        if (!sched) return;
+        await schedule.done(tick);
       }
     } finally {
-      await task?.destroy();
+      await schedule.close();
     }
   }
 
@@ -121,15 +143,18 @@ export class OpenMeteoPollSource implements Source {
   private async *poll(locations: Location[], tick: Date, signal: AbortSignal): AsyncIterable<SourceBatch> {
     const end = tick.toISOString().slice(0, 10);
     const start = new Date(tick.getTime() - (this.spec.past_days ?? 2) * 86_400_000).toISOString().slice(0, 10);
+    const run: ScheduledRun = { id: scheduledRunId(this.deps.topology, this.name, tick), source: this.name, status: 'running', startedAt: new Date(), window: { start, end }, locations: locations.length };
+    this.report(run);
     const readings: Reading[] = [];
     let failures = 0;
+    let lastError: string | undefined;
     for (const loc of locations) {
       if (signal.aborted) return;
       try {
         readings.push(...(await this.deps.client.fetchRange(loc, start, end)));
       } catch (err) {
         failures++;
-        this.lastError = `${loc.id} ${start}..${end}: ${(err as Error).message}`;
+        this.lastError = lastError = `${loc.id} ${start}..${end}: ${(err as Error).message}`;
         this.deps.onFetchError?.(loc, err as Error);
         this.deps.log.warn({ err, location: loc.id, start, end }, 'open-meteo poll failed for a location; others continue');
       }
@@ -138,10 +163,26 @@ export class OpenMeteoPollSource implements Source {
       this.lastError = undefined;
       this.lastOk = Date.now();
     }
-    yield* this.emit(readings, `poll-${tick.toISOString()}`, { describe: `open-meteo:${start}..${end}`, start, end });
+    yield* this.emit(readings, `poll-${tick.toISOString()}`, { describe: `open-meteo:${start}..${end}`, start, end }, run.id);
+    this.report({
+      ...run,
+      status: failures ? 'failed' : 'ok',
+      endedAt: new Date(),
+      failures,
+      rows: readings.length,
+      error: failures ? `${failures} of ${locations.length} locations failed; last: ${lastError}` : undefined,
+    });
   }
 
-  private async *emit(readings: Reading[], id: string, position: { describe: string; [k: string]: unknown }): AsyncIterable<SourceBatch> {
+  private report(run: ScheduledRun): void {
+    try {
+      this.deps.onRun?.(run);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'onRun hook threw'); // bookkeeping must not stop the poller
+    }
+  }
+
+  private async *emit(readings: Reading[], id: string, position: { describe: string; [k: string]: unknown }, runId?: string): AsyncIterable<SourceBatch> {
     const size = this.spec.batch_rows ?? 5000;
     for (let i = 0, part = 0; i < readings.length; i += size, part++) {
       const { ack, acked } = ackable();
@@ -152,6 +193,7 @@ export class OpenMeteoPollSource implements Source {
           source: this.name,
           createdAt: (this.deps.now ?? (() => new Date()))().getTime(),
           position,
+          runId,
         },
         table: readingsToArrow(readings.slice(i, i + size)),
         ack,
@@ -161,45 +203,7 @@ export class OpenMeteoPollSource implements Source {
   }
 }
 
-/** Cron ticks waiting to be polled: with `skip`, a tick during a poll is dropped; with `queue`, one is kept. */
-class TickQueue {
-  private pending: Date[] = [];
-  private waiter: ((d: Date | undefined) => void) | undefined;
-  private busy = false;
-  private closed = false;
-
-  constructor(private readonly overlap: 'skip' | 'queue') {}
-
-  push(): void {
-    if (this.closed) return;
-    const now = new Date();
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      this.busy = true;
-      w(now);
-    } else if (!this.busy || (this.overlap === 'queue' && this.pending.length === 0)) {
-      this.pending.push(now);
-    }
-  }
-
-  next(): Promise<Date | undefined> {
-    if (this.closed) return Promise.resolve(undefined);
-    const d = this.pending.shift();
-    if (d) {
-      this.busy = true;
-      return Promise.resolve(d);
-    }
-    return new Promise((r) => (this.waiter = r));
-  }
-
-  done(): void {
-    this.busy = false;
-  }
-
-  close(): void {
-    this.closed = true;
-    this.waiter?.(undefined);
-    this.waiter = undefined;
-  }
+/** A scheduled run's id: topology, source and tick time (to the second). */
+export function scheduledRunId(topology: string, source: string, tick: Date): string {
+  return `scheduled-${topology}-${source}-${tick.toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
 }
