@@ -165,8 +165,9 @@ test('a failing chunk is retried, then recorded as failed while the others conti
     '{"id":"hcmc","name":"Ho Chi Minh City","latitude":10.8231,"longitude":106.6297,"timezone":"Asia/Ho_Chi_Minh"}',
   ].join('\n'));
   const e = await env();
-  // Transient: 500 on the first two requests — the first chunk's first attempt fails, the retry succeeds.
-  emu.setFault({ mode: '500', count: 2 });
+  // Transient: 500 on the first four requests — more than the HTTP client's own retries (3 in
+  // config/default.yaml), so the first chunk's first attempt fails and the chunk retry succeeds.
+  emu.setFault({ mode: '500', count: 4 });
   const ok = await strata(e, ['backfill', '--config', cfg, '--topology', 'air_quality', '--start-date', '2024-01-01', '--end-date', '2024-01-14', '--chunk', 'weekly', '--locations', locs]);
   emu.setFault('none');
   assert.equal(ok.status, 0, ok.stderr.slice(-2000));
