@@ -38,3 +38,9 @@ export class DataError extends StrataError {}
 
 /** A SQL operator or warehouse write failed. */
 export class EngineError extends StrataError {}
+
+/** An Avro schema file that cannot be used, or a value that does not fit its schema (encoding). */
+export class SchemaError extends StrataError {}
+
+/** A Kafka/transport operation failed (connect, produce, commit). */
+export class TransportError extends StrataError {}

@@ -187,7 +187,7 @@ describe('loadTopology', () => {
     assert.equal(t.spec.name, 'air_quality');
     assert.equal(t.file, SHIPPED_TOPOLOGY);
     assert.equal(t.baseDir, fileURLToPath(new URL('../topologies', import.meta.url)));
-    assert.deepEqual(t.order, ['readings', 'bronze', 'dim_location', 'silver', 'silver_rejected', 'aqi_hourly', 'aqi_daily', 'summary']);
+    assert.deepEqual(t.order, ['readings', 'readings_kafka', 'bronze', 'dim_location', 'silver', 'silver_rejected', 'aqi_hourly', 'aqi_daily', 'summary']);
 
     const pos = (n: string): number => t.order.indexOf(n);
     const nodes = { ...t.spec.sources, ...t.spec.operators, ...t.spec.sinks };

@@ -14,6 +14,7 @@ STRATA_CACHE_DIR="$(cd "$STRATA_CACHE_DIR" && pwd)"
 
 SPARK_VENV="${SPARK_VENV:-$STRATA_CACHE_DIR/spark-venv}"
 # Spark conf dir owned by scripts/spark/install.sh (spark-defaults.conf, spark-env.sh)
+# shellcheck disable=SC2034
 STRATA_SPARK_CONF_DIR="$STRATA_CACHE_DIR/spark-conf"
 
 strata_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -8,6 +8,7 @@
 # started (scripts/yarn/yarn.sh start). Exits non-zero on the first failure.
 #
 # Env: SMOKE_MODES (default "local client cluster"), SMOKE_ROWS (100000),
+#      SMOKE_SPARK_ARGS (extra spark-submit arguments, word-split),
 #      SMOKE_OUT_DIR (default $STRATA_CACHE_DIR/smoke), plus those of yarn.sh/install.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,6 +41,8 @@ yarn_args=(
   --conf spark.yarn.am.memory=512m
   --conf spark.yarn.maxAppAttempts=1
 )
+# shellcheck disable=SC2206
+extra_args=(${SMOKE_SPARK_ARGS:-})
 
 app_state() { # app id -> "STATE FINALSTATUS"
   curl -fsS --max-time 5 "$rm_web/ws/v1/cluster/apps/$1" | python3 -c '
@@ -59,9 +62,9 @@ for mode in $SMOKE_MODES; do
   log="$SMOKE_OUT_DIR/$mode.log"
   rm -rf "$out"
   case "$mode" in
-    local) args=(--master 'local[2]') ;;
-    client) args=(--master yarn --deploy-mode client "${yarn_args[@]}") ;;
-    cluster) args=(--master yarn --deploy-mode cluster "${yarn_args[@]}") ;;
+    local) args=(--master 'local[2]' ${extra_args[@]+"${extra_args[@]}"}) ;;
+    client) args=(--master yarn --deploy-mode client "${yarn_args[@]}" ${extra_args[@]+"${extra_args[@]}"}) ;;
+    cluster) args=(--master yarn --deploy-mode cluster "${yarn_args[@]}" ${extra_args[@]+"${extra_args[@]}"}) ;;
     *) strata_die "unknown mode $mode (local|client|cluster)" ;;
   esac
   strata_log "[$mode] spark-submit ${args[*]} smoke_job.py file://$out"

@@ -105,11 +105,16 @@ cmd_install() {
   rm -rf "$tmp"
   mkdir -p "$tmp"
   pom_xml > "$tmp/pom.xml"
-  local -a mvn_args=(-B -q -f "$tmp/pom.xml" dependency:copy-dependencies
+  local -a mvn_args=(-B -q -Dstyle.color=never -f "$tmp/pom.xml" dependency:copy-dependencies
     -DincludeScope=runtime -DoutputDirectory="$tmp/lib")
   [[ -n "${STRATA_M2_REPO:-}" ]] && mvn_args+=("-Dmaven.repo.local=$STRATA_M2_REPO")
   strata_log "resolving Hadoop $HADOOP_VERSION YARN jars from Maven Central"
-  JAVA_HOME="$JAVA_HOME" mvn "${mvn_args[@]}" >&2 || { rm -rf "$tmp"; strata_die "mvn dependency:copy-dependencies failed"; }
+  # (Maven 3.8 prints ANSI resets even in batch/quiet mode: strip them)
+  if ! JAVA_HOME="$JAVA_HOME" mvn "${mvn_args[@]}" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2 \
+     || [[ "${PIPESTATUS[0]}" != 0 ]]; then
+    rm -rf "$tmp"
+    strata_die "mvn dependency:copy-dependencies failed"
+  fi
   ls "$tmp/lib/hadoop-yarn-server-resourcemanager-$HADOOP_VERSION.jar" >/dev/null \
     || strata_die "resourcemanager jar missing after mvn"
   touch "$tmp/.complete"
@@ -129,6 +134,9 @@ write_conf() {
   <property><name>fs.defaultFS</name><value>file:///</value></property>
   <property><name>hadoop.tmp.dir</name><value>$DATA_DIR/tmp</value></property>
   <property><name>hadoop.security.authentication</name><value>simple</value></property>
+  <!-- a refused connection is retried once by IPC; the RM proxies' own 1 s x 60 s retry
+       policy (yarn-site) does the rest, so a client whose RM went away fails in ~2 min -->
+  <property><name>ipc.client.connect.max.retries</name><value>1</value></property>
   <property><name>hadoop.http.authentication.signature.secret.file</name><value>$CONF_DIR/http-signature-secret</value></property>
 </configuration>
 XML
@@ -173,6 +181,8 @@ XML
   <property><name>yarn.nodemanager.disk-health-checker.min-free-space-per-disk-watermark-high-mb</name><value>100</value></property>
   <property><name>yarn.nodemanager.container-executor.class</name><value>org.apache.hadoop.yarn.server.nodemanager.DefaultContainerExecutor</value></property>
   <property><name>yarn.nodemanager.recovery.enabled</name><value>false</value></property>
+  <!-- on NM shutdown wait at most ~2 s (not ~6 s) for containers before cleaning up -->
+  <property><name>yarn.nodemanager.process-kill-wait.ms</name><value>1000</value></property>
   <!-- JAVA_HOME etc. are passed from the NM's environment into containers -->
   <property><name>yarn.nodemanager.env-whitelist</name><value>JAVA_HOME,HADOOP_COMMON_HOME,HADOOP_HDFS_HOME,HADOOP_CONF_DIR,CLASSPATH_PREPEND_DISTCACHE,HADOOP_YARN_HOME,HADOOP_HOME,PATH,LANG,TZ</value></property>
   <!-- the private-resource localizer is a separate JVM per application -->
@@ -241,6 +251,7 @@ launch() { # daemon class heap
     -cp "$CONF_DIR:$HADOOP_LIB/*" "$class")
   # New session: the daemons outlive the calling shell and its process group. The wrapper
   # writes its own pid and then execs java, so the pid file holds the JVM's pid.
+  # shellcheck disable=SC2016
   HADOOP_CONF_DIR="$CONF_DIR" YARN_CONF_DIR="$CONF_DIR" HADOOP_HOME="$HADOOP_DIR" \
     setsid bash -c 'echo $$ > "$0"; exec "$@"' "$RUN_DIR/$name.pid" "${cmd[@]}" \
     > "$LOG_DIR/$name.out" 2>&1 < /dev/null &
@@ -280,11 +291,16 @@ cmd_start() {
   done
   write_conf
   : > "$LOG_DIR/rm.log"; : > "$LOG_DIR/nm.log"
+  rm -f "$RUN_DIR/rm.pid" "$RUN_DIR/nm.pid"   # stale ones from a crashed run
   strata_log "starting ResourceManager and NodeManager (Hadoop $HADOOP_VERSION, java $(java_major "$JAVA_HOME/bin/java"))"
   # Both at once: the NM retries its registration every second until the RM listens.
   launch rm "$RM_CLASS" "$YARN_RM_HEAP"
   launch nm "$NM_CLASS" "$YARN_NM_HEAP"
-  sleep 1
+  # the wrappers write the pid files asynchronously; give them time on a loaded machine
+  for _ in $(seq 1 100); do
+    [[ -s "$RUN_DIR/rm.pid" && -s "$RUN_DIR/nm.pid" ]] && break
+    sleep 0.2
+  done
   while :; do
     if ! pid_of rm >/dev/null; then
       tail -n 40 "$LOG_DIR/rm.out" "$LOG_DIR/rm.log" >&2 || true
@@ -334,6 +350,15 @@ terminate() { # label pid... : TERM, wait up to YARN_STOP_TIMEOUT, then KILL
     alive=()
     for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
     (( ${#alive[@]} )) || break
+    # The NM's graceful stop has a fixed ~10 s tail once it has cleaned up its containers: the
+    # non-aggregating log handler waits for its (hours-delayed) log-deletion timers. Once the
+    # containers are gone there is nothing left to lose, so cut that wait short.
+    if [[ "$label" == NodeManager ]] && grep -q 'Done waiting for Applications to be Finished' "$LOG_DIR/nm.log" 2>/dev/null \
+       && [[ -z "$(container_pids)" ]]; then
+      kill -KILL "${alive[@]}" 2>/dev/null || true
+      sleep 0.3
+      continue
+    fi
     if (( SECONDS >= deadline )); then
       strata_log "$label: SIGKILL ${alive[*]}"
       kill -KILL "${alive[@]}" 2>/dev/null || true

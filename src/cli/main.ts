@@ -60,6 +60,31 @@ program
   .option('--config <file>', 'service config file')
   .action(async (o: Parameters<typeof import('./commands/runs.ts').runsCommand>[0]) => (await import('./commands/runs.ts')).runsCommand(o));
 
+const produce = program.command('produce').description('publish data to Kafka as Avro (needs STRATA_KAFKA_BROKERS or kafka.brokers)');
+
+produce
+  .command('open-meteo')
+  .description('fetch hourly readings from the Open-Meteo API and publish one message per location-hour (key: location id)')
+  .requiredOption('--locations <file>', 'JSON Lines file of locations (id, name, latitude, longitude, timezone)')
+  .requiredOption('--start-date <date>', 'first day, YYYY-MM-DD (UTC)')
+  .requiredOption('--end-date <date>', 'last day, YYYY-MM-DD (UTC), inclusive')
+  .option('--base-url <url>', 'Open-Meteo API base (default: $STRATA_OPEN_METEO_BASE_URL or the config)')
+  .option('--topic <topic>', 'topic (default: strata.open_meteo.readings, with kafka.topic_prefix)')
+  .option('--config <file>', 'service config file')
+  .action(async (o: Parameters<typeof import('./commands/produce.ts').produceOpenMeteoCommand>[0]) => (await import('./commands/produce.ts')).produceOpenMeteoCommand(o));
+
+produce
+  .command('taxi')
+  .description('publish a TLC trip file (Parquet or CSV) as batches of trips (key: <file>#<batch index>)')
+  .option('--file <path>', 'a local TLC trip file')
+  .option('--month <YYYY-MM>', 'fetch this month\'s file from the TLC host instead')
+  .addOption(new Option('--color <color>', 'with --month: which service').choices(['yellow', 'green']).default('yellow'))
+  .option('--base-url <url>', 'with --month: TLC file host (default: $STRATA_TLC_BASE_URL or the TLC\'s)')
+  .option('--topic <topic>', 'topic (default: strata.tlc.trips, with kafka.topic_prefix)')
+  .option('--batch-rows <n>', 'trips per message', '5000')
+  .option('--config <file>', 'service config file')
+  .action(async (o: Parameters<typeof import('./commands/produce.ts').produceTaxiCommand>[0]) => (await import('./commands/produce.ts')).produceTaxiCommand(o));
+
 program
   .command('query')
   .description('run SQL over the warehouse tables (bronze.*, silver.*, gold.*)')

@@ -1,8 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import cron, { type CronFieldError } from 'node-cron';
+import { loadSchemaFile } from '../avro/codec.ts';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import { resolveWithin } from './paths.ts';
+import { hasWildcard, matchPattern, patternDir } from '../sources/tlc/files.ts';
 import { validateAgainstSchema } from './schema.ts';
 import type { LoadedTopology, OperatorSpec, TopologySpec } from './types.ts';
 import { sortProblems, YamlFile } from './yaml-file.ts';
@@ -58,7 +60,30 @@ export function checkTopology(yaml: YamlFile, opts: LoadOptions = {}): { topolog
       checkFile(['sources', name, 'locations'], src.locations, 'locations file');
       if (src.seed) checkFile(['sources', name, 'seed'], src.seed, 'seed folder', 'dir');
       if (src.schedule) checkSchedule(yaml, ['sources', name, 'schedule'], src.schedule.cron, src.schedule.timezone, problems);
-    } else if (src.schema) checkFile(['sources', name, 'schema'], src.schema, 'Avro schema file');
+    } else if (src.type === 'topic') {
+      checkFile(['sources', name, 'schema'], src.schema, 'Avro schema file');
+      const avsc = resolveWithin(root, baseDir, src.schema);
+      if (!avsc.escapes && existsSync(avsc.path) && statSync(avsc.path).isFile()) {
+        try {
+          loadSchemaFile(avsc.path);
+        } catch (err) {
+          problems.push(yaml.problem(['sources', name, 'schema'], `sources.${name}.schema: ${(err as Error).message}`));
+        }
+      }
+      (src.writer_schemas ?? []).forEach((w, i) => {
+        const r = resolveWithin(root, baseDir, w);
+        if (r.escapes || !existsSync(r.path)) checkFile(['sources', name, 'writer_schemas', i], w, 'Avro schema file or folder');
+      });
+    } else if (src.type === 'tlc') {
+      if (!src.files?.length && !src.months?.length) problems.push(yaml.problem(['sources', name], `sources.${name}: a tlc source needs "files" or "months"`, true));
+      (src.files ?? []).forEach((f, i) => {
+        const at = ['sources', name, 'files', i];
+        if (!hasWildcard(f)) return checkFile(at, f, 'trip file');
+        // A glob: its folder must exist inside the project, and it must match something now.
+        if (resolveWithin(root, baseDir, f).escapes) return checkFile(at, f, 'trip files');
+        if (!matchPattern(baseDir, f).length) problems.push(yaml.problem(at, `sources.${name}.files: no file matches "${f}" (in ${patternDir(baseDir, f)})`));
+      });
+    }
   }
 
   const tables = new Map<string, string>();

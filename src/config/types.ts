@@ -8,8 +8,12 @@ export interface ScheduleSpec {
   run_on_start?: boolean;
 }
 
+/** When a source runs: always, only with Kafka brokers configured, or only without. */
+export type SourceWhen = 'always' | 'kafka' | 'embedded';
+
 export interface OpenMeteoSourceSpec {
   type: 'open_meteo';
+  when?: SourceWhen;
   locations: string;
   schedule?: ScheduleSpec;
   past_days?: number;
@@ -19,14 +23,28 @@ export interface OpenMeteoSourceSpec {
 
 export interface TopicSourceSpec {
   type: 'topic';
+  when?: SourceWhen;
   topic: string;
   group?: string;
-  schema?: string;
+  schema: string;
+  writer_schemas?: string[];
+  max_message_bytes?: number;
   batch_rows?: number;
   max_wait_ms?: number;
 }
 
-export type SourceSpec = OpenMeteoSourceSpec | TopicSourceSpec;
+/** NYC TLC trip files: local files (globs allowed in the last segment) and/or TLC months to download. */
+export interface TlcSourceSpec {
+  type: 'tlc';
+  when?: SourceWhen;
+  files?: string[];
+  /** `YYYY-MM` months fetched from the service's tlc.base_url. */
+  months?: string[];
+  color?: 'yellow' | 'green';
+  batch_rows?: number;
+}
+
+export type SourceSpec = OpenMeteoSourceSpec | TopicSourceSpec | TlcSourceSpec;
 
 export interface MaterializeSpec {
   mode: 'append' | 'upsert' | 'recompute';
@@ -82,6 +100,20 @@ export interface TopologySpec {
   sinks?: Record<string, SinkSpec>;
 }
 
+/** Service config `kafka:` (secrets are named by env var or file, never written in the config). */
+export interface KafkaSettings {
+  brokers: string[];
+  client_id: string;
+  /** Prepended to every topic and consumer group a topology names (environments sharing a cluster). */
+  topic_prefix: string;
+  ssl?: boolean | { ca_file?: string; cert_file?: string; key_file?: string; reject_unauthorized?: boolean };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password_env?: string; password_file?: string };
+  connection_timeout_ms: number;
+  session_timeout_ms: number;
+  /** Longest back-off between attempts to reach the brokers. */
+  max_backoff_ms: number;
+}
+
 /** A topology as loaded: its spec, the file it came from, and paths resolved against that file. */
 export interface LoadedTopology {
   spec: TopologySpec;
@@ -99,7 +131,8 @@ export interface ServiceConfig {
     topologies: string[];
     shutdown_timeout_ms: number;
   };
-  metrics: { host: string; port: number; enabled: boolean };
+  /** The HTTP server (/metrics, /healthz, /readyz, /runs); /readyz fails when a live topology committed nothing for max_batch_age_seconds (0 = no limit). */
+  metrics: { host: string; port: number; enabled: boolean; max_batch_age_seconds: number };
   open_meteo: {
     base_url: string;
     timeout_ms: number;
@@ -108,7 +141,8 @@ export interface ServiceConfig {
     cache_ttl_hours: number;
     max_days_per_request: number;
   };
-  kafka: { brokers: string[]; client_id: string };
+  tlc: { base_url: string; timeout_ms: number; retries: number; backoff_ms: number };
+  kafka: KafkaSettings;
   duckdb: { threads?: number; memory_limit: string };
   backfill: { chunk: 'daily' | 'weekly' | 'monthly'; retries: number; retry_backoff_ms: number; spark_threshold_records: number };
   runs: { webhook_url?: string; webhook_retries: number };

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { MaterializeSpec, SqlOperatorSpec } from '../config/types.ts';
 import { EngineError } from '../errors.ts';
 import { ident, lit } from '../engines/duckdb/instance.ts';
+import { seedCsvSql } from '../engines/duckdb/csv.ts';
 import { renderSql } from '../engines/sql-template.ts';
 import type { OperatorOutput } from '../runtime/batch.ts';
 import { DATA_FILE } from '../warehouse/warehouse.ts';
@@ -38,7 +39,7 @@ export class SqlOperator implements Operator {
     this.m = spec.materialize;
     this.table = spec.materialize.table;
     this.sqlFile = resolve(opts.baseDir, spec.sql);
-    this.sql = stripTrailingSemicolon(renderSql(readFileSync(this.sqlFile, 'utf8'), opts.vars));
+    this.sql = stripTrailingSemicolon(renderSql(readFileSync(this.sqlFile, 'utf8'), opts.vars, this.sqlFile, { includeDir: dirname(this.sqlFile) }));
     this.relations = spec.relations ?? {};
   }
 
@@ -75,7 +76,7 @@ export class SqlOperator implements Operator {
     for (const [alias, rel] of Object.entries(this.relations)) {
       let from: string | undefined;
       if (rel.endsWith('.csv')) {
-        from = `read_csv(${lit(resolve(this.opts.baseDir, rel))}, header = true, auto_detect = true)`;
+        from = seedCsvSql(resolve(this.opts.baseDir, rel));
       } else {
         from = ctx.warehouse.readSql(await ctx.warehouse.files(rel), await ctx.warehouse.isPartitioned(rel));
         if (!from) throw new EngineError('RELATION_EMPTY', `operator ${this.name}: relation ${alias} = ${rel} has no data yet`, { operator: this.name, relation: rel });

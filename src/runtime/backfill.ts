@@ -90,7 +90,8 @@ export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps
     throw new StrataError('ENGINE_UNAVAILABLE', 'the Spark engine is not available in this build yet; use --engine duckdb (or auto below the Spark threshold)', { engine: 'spark' });
   }
   const t0 = Date.now();
-  const history = new RunHistory(deps.warehouse.stateDir);
+  // Every chunk and run record is also counted in the metrics (status, rows, duration, last success).
+  const history = new RunHistory(deps.warehouse.stateDir, { onRecord: (r) => deps.metrics?.observeRun(r) });
   const runId = RunHistory.newId('backfill');
   const release = await acquireBackfillLock(deps.warehouse.stateDir, plan.topology, runId);
   const params = { start: req.window.start, end: req.window.end, chunk: req.chunk, skip: [...req.skip].sort(), locations: req.locations ?? null };
@@ -147,7 +148,7 @@ async function runChunkWithRetries(
   for (let attempt = 1; ; attempt++) {
     await history.record({ ...rec, attempts: attempt });
     try {
-      const stats = await runChunk(req, chunk, deps);
+      const stats = await runChunk(req, chunk, { ...deps, log: deps.log.child({ chunk: chunk.id }) });
       result.rowsIn += stats.rowsIn;
       result.rowsOut += stats.rowsOut;
       result.rowsRejected += stats.rowsRejected;

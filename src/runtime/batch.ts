@@ -33,8 +33,17 @@ export interface SourceBatch {
    * topology's dead-letter table in the same commit as the good records, never dropped.
    */
   rejects?: Table;
-  /** Called after every operator has committed the batch: the source may then advance its position. */
-  ack(): Promise<void>;
+  /**
+   * Called after every operator has committed the batch: the source may then advance its position.
+   * With `{ failed: true }` the batch was not committed (an operator failed after its retries): a
+   * source that can re-deliver (a topic) must not advance past it.
+   */
+  ack(outcome?: AckOutcome): Promise<void>;
+}
+
+export interface AckOutcome {
+  failed: boolean;
+  error?: string;
 }
 
 /** An operator's result within one batch: rows held in DuckDB (temp table) and the partitions written. */

@@ -7,7 +7,7 @@ import type { Operator } from '../operators/operator.ts';
 import { SqlOperator } from '../operators/sql.ts';
 import { LogSink, type Sink } from '../sinks/log.ts';
 import { OpenMeteoClient } from '../sources/open-meteo/client.ts';
-import { OpenMeteoPollSource } from '../sources/open-meteo/poll-source.ts';
+import { OpenMeteoPollSource, type ScheduledRun } from '../sources/open-meteo/poll-source.ts';
 import { TlcClient } from '../sources/tlc/client.ts';
 import { TlcSource } from '../sources/tlc/source.ts';
 import type { Source } from '../sources/source.ts';
@@ -35,6 +35,20 @@ export interface BuildDeps {
   stateDir?: string;
   /** Shared by the topologies of a service; default: Kafka if brokers are configured, else in-process. */
   transport?: Transport;
+  /** Scheduled runs (polls) as they start and end: the service records them in the run history. */
+  onScheduledRun?: (topology: string, run: ScheduledRun) => void;
+}
+
+/** HTTP client hooks counting requests (by status), their duration, retries, and final failures. */
+function httpHooks(metrics: Metrics | undefined, client: string) {
+  return {
+    onRequest: (e: { status: number | 'error'; attempt: number; durationMs?: number }) => {
+      metrics?.httpRequests.inc({ client, status: String(e.status) });
+      if (e.attempt > 1) metrics?.httpRetries.inc({ client });
+      if (e.durationMs !== undefined) metrics?.httpRequestDuration.observe({ client }, e.durationMs / 1000);
+    },
+    onFailure: (e: { status: number | 'error' }) => metrics?.httpErrors.inc({ client, status: String(e.status) }),
+  };
 }
 
 /** Turns a validated topology into live components, each built by its type (Vector-style registry by `type`). */
@@ -57,10 +71,11 @@ export function buildGraph(topo: LoadedTopology, deps: BuildDeps): BuiltGraph {
           maxDaysPerRequest: om.max_days_per_request,
           cacheDir: om.cache_ttl_hours > 0 ? resolve(deps.cacheDir, 'open-meteo') : undefined,
           cacheTtlMs: om.cache_ttl_hours * 3_600_000,
-          onRequest: (e) => deps.metrics?.httpRequests.inc({ client: 'open_meteo', status: String(e.status) }),
+          ...httpHooks(deps.metrics, 'open_meteo'),
         });
         closers.push(() => client.close());
-        sources.set(name, new OpenMeteoPollSource(name, s, { topology: spec.name, baseDir, client, log: deps.log.child({ source: name }), stateDir: deps.stateDir }));
+        const onRun = deps.onScheduledRun && ((run: ScheduledRun) => deps.onScheduledRun!(spec.name, run));
+        sources.set(name, new OpenMeteoPollSource(name, s, { topology: spec.name, baseDir, client, log: deps.log.child({ source: name }), stateDir: deps.stateDir, onRun }));
         break;
       }
       case 'tlc': {
@@ -74,7 +89,7 @@ export function buildGraph(topo: LoadedTopology, deps: BuildDeps): BuiltGraph {
               retries: t.retries,
               backoffMs: t.backoff_ms,
               logger: deps.log,
-              onRequest: (e) => deps.metrics?.httpRequests.inc({ client: 'tlc', status: String(e.status) }),
+              onRequest: httpHooks(deps.metrics, 'tlc').onRequest,
             })
           : undefined;
         if (client) closers.push(() => client.close());

@@ -3,6 +3,7 @@ import { EMPTY, Observable, concatMap, from, mergeMap, of, type OperatorFunction
 import type { LoadedTopology } from '../config/types.ts';
 import { arrowToDuckDB } from '../engines/duckdb/arrow.ts';
 import { ident, lit } from '../engines/duckdb/instance.ts';
+import { seedCsvSql } from '../engines/duckdb/csv.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { fileSafe, relationName, type BatchContext } from '../operators/operator.ts';
@@ -32,6 +33,11 @@ export interface PipelineStatus {
   rowsRejected: number;
   lastBatchAt?: number;
   lastError?: string;
+  /** When the last batch failed (after its retries) or a source stopped with an error. */
+  lastFailedAt?: number;
+  /** When the pipeline started, and how many of its sources are still producing (not finished). */
+  startedAt?: number;
+  liveSources: number;
 }
 
 const RETRIES = 3;
@@ -69,7 +75,7 @@ export class Pipeline {
     private readonly deps: { db: DuckDBInstance; warehouse: Warehouse; log: Logger; metrics?: Metrics },
     private readonly options: PipelineOptions = {},
   ) {
-    this.status = { topology: topology.spec.name, running: false, batches: 0, failedBatches: 0, rowsIn: 0, rowsOut: 0, rowsRejected: 0 };
+    this.status = { topology: topology.spec.name, running: false, batches: 0, failedBatches: 0, rowsIn: 0, rowsOut: 0, rowsRejected: 0, liveSources: 0 };
   }
 
   get name(): string {
@@ -84,17 +90,24 @@ export class Pipeline {
     this.conn = await this.deps.db.connect();
     await this.loadSeeds(this.conn);
     this.status.running = true;
+    this.status.startedAt = Date.now();
     this.deps.metrics?.topologyUp.set({ topology: this.name }, 1);
     for (const source of this.graph.sources.values()) {
+      this.status.liveSources++;
       const done = new Promise<void>((resolveDone) => {
         this.subs.push(
           this.batches$(source).pipe(this.process(source.name)).subscribe({
             error: (err: Error) => {
               this.status.lastError = err.message;
+              this.status.lastFailedAt = Date.now();
+              this.status.liveSources--;
               this.deps.log.error({ err, topology: this.name, source: source.name }, 'source stopped with an error');
               resolveDone();
             },
-            complete: () => resolveDone(),
+            complete: () => {
+              this.status.liveSources--;
+              resolveDone();
+            },
           }),
         );
       });
@@ -192,6 +205,7 @@ export class Pipeline {
   }
 
   private async load(sourceName: string, batch: SourceBatch): Promise<BatchState> {
+    const started = Date.now();
     const conn = this.conn!;
     const rel = relationName(sourceName);
     let rows: number;
@@ -205,10 +219,10 @@ export class Pipeline {
     this.status.rowsIn += rows;
     this.deps.metrics?.inFlight.inc({ topology: this.name });
     this.deps.metrics?.batchRows.observe({ topology: this.name }, rows);
-    const log = this.deps.log.child({ topology: this.name, batch: batch.meta.batchId });
+    const log = this.deps.log.child({ topology: this.name, ...(batch.meta.runId ? { run: batch.meta.runId } : {}), batch: batch.meta.batchId });
     if (batch.rejects && batch.rejects.numRows > 0) await this.writeDeadLetters(sourceName, batch);
     const outputs = new Map<string, OperatorOutput>([[sourceName, { relation: rel, rows, partitions: [] }]]);
-    return { batch, outputs, started: Date.now(), ctx: { conn, warehouse: this.deps.warehouse, meta: batch.meta, log } };
+    return { batch, outputs, started, ctx: { conn, warehouse: this.deps.warehouse, meta: batch.meta, log } };
   }
 
   private async runOperator(name: string, st: BatchState): Promise<BatchState> {
@@ -218,7 +232,9 @@ export class Pipeline {
       st.outputs.set(name, await this.replay(st, name, op.table));
       return st;
     }
-    const input = st.outputs.get(this.graph.inputs.get(name)![0]!);
+    // A bronze operator may read several sources (e.g. a poller and a topic): the batch's own one.
+    const ins = this.graph.inputs.get(name)!;
+    const input = st.outputs.get(ins.find((i) => st.outputs.has(i)) ?? ins[0]!);
     if (!input) return st;
     const m = this.deps.metrics;
     const labels = { topology: this.name, operator: name };
@@ -243,6 +259,7 @@ export class Pipeline {
           // Writes are idempotent per batch, so a later re-delivery of this batch repairs what it half-did.
           st.outputs.set('__failed__', { rows: 0, partitions: [] });
           this.status.lastError = `${name}: ${(err as Error).message}`;
+          this.status.lastFailedAt = Date.now();
           return st;
         }
         await new Promise((r) => setTimeout(r, (this.options.retryBackoffMs ?? 200) * 2 ** attempt));
@@ -268,13 +285,14 @@ export class Pipeline {
       this.status.failedBatches++;
       m?.batches.inc({ topology: this.name, status: 'failed' });
       st.ctx.log.error({ error: this.status.lastError }, 'batch failed after retries; not acknowledged');
-      await st.batch.ack(); // the source moves on; the poller re-fetches the window on its next tick
+      await st.batch.ack({ failed: true, error: this.status.lastError }); // a poller moves on (it re-fetches the window on its next tick); a topic re-delivers
       return undefined;
     }
     await st.batch.ack();
     this.status.batches++;
     this.status.lastBatchAt = Date.now();
     m?.batches.inc({ topology: this.name, status: 'ok' });
+    m?.batchLatency.observe({ topology: this.name, source: st.batch.meta.source }, (Date.now() - st.started) / 1000);
     m?.lastBatchTimestamp.set({ topology: this.name }, Date.now() / 1000);
     st.ctx.log.info({ rows: st.outputs.get(this.sourceOf(st))?.rows, ms: Date.now() - st.started, ops: Object.fromEntries([...st.outputs].map(([k, v]) => [k, v.rows])) }, 'batch committed');
     return st;
@@ -289,7 +307,10 @@ export class Pipeline {
     await this.deps.warehouse.write(conn, '_dead_letters_out', table, { partitionBy: 'date', fileName: `part-${fileSafe(batch.meta.batchId)}.parquet` });
     this.status.rowsRejected += batch.rejects!.numRows;
     const byReason = (await conn.runAndReadAll('SELECT reason, count(*) FROM _dead_letters GROUP BY 1')).getRowsJS();
-    for (const [reason, n] of byReason) this.deps.metrics?.recordsRejected.inc({ topology: this.name, operator: sourceName, reason: String(reason) }, Number(n));
+    for (const [reason, n] of byReason) {
+      this.deps.metrics?.recordsRejected.inc({ topology: this.name, operator: sourceName, reason: String(reason) }, Number(n));
+      this.deps.metrics?.deadLetters.inc({ topology: this.name, source: sourceName, reason: String(reason) }, Number(n));
+    }
     await conn.run('DROP TABLE _dead_letters; DROP TABLE _dead_letters_out');
   }
 
@@ -297,7 +318,7 @@ export class Pipeline {
   private async loadSeeds(conn: DuckDBConnection): Promise<void> {
     for (const seed of this.topology.spec.seeds ?? []) {
       const file = resolve(this.topology.baseDir, seed.file);
-      await conn.run(`CREATE OR REPLACE TEMP TABLE _seed AS SELECT * FROM read_csv(${lit(file)}, header = true, auto_detect = true)`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE _seed AS SELECT * FROM ${seedCsvSql(file)}`);
       await this.deps.warehouse.write(conn, '_seed', seed.table, { fileName: DATA_FILE });
       await conn.run('DROP TABLE _seed');
     }

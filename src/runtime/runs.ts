@@ -36,7 +36,8 @@ export interface RunRecord {
 export class RunHistory {
   readonly file: string;
 
-  constructor(stateDir: string) {
+  /** `onRecord` sees every record this instance appends (e.g. to count it in the metrics). */
+  constructor(stateDir: string, private readonly opts: { onRecord?: (run: RunRecord) => void } = {}) {
     this.file = join(stateDir, 'runs.jsonl');
   }
 
@@ -47,6 +48,7 @@ export class RunHistory {
   async record(run: RunRecord): Promise<void> {
     await mkdir(join(this.file, '..'), { recursive: true });
     await appendFile(this.file, `${JSON.stringify(run)}\n`);
+    this.opts.onRecord?.(run);
   }
 
   /** Runs, latest state of each, newest first. */

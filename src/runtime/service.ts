@@ -5,7 +5,11 @@ import type { ServiceConfig } from '../config/types.ts';
 import { openDuckDB } from '../engines/duckdb/instance.ts';
 import { logger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
+import { goldFreshness } from '../observability/freshness.ts';
 import { startHttpServer, type HealthCheck } from '../observability/server.ts';
+import type { ScheduledRun } from '../sources/open-meteo/poll-source.ts';
+import { RunHistory, type RunRecord } from './runs.ts';
+import { RunHistoryTail } from './runs-tail.ts';
 import { Warehouse } from '../warehouse/warehouse.ts';
 import { buildGraph } from './build.ts';
 import { topologyFiles } from './discover.ts';
@@ -19,10 +23,19 @@ export class Service {
   private db?: DuckDBInstance;
   private http?: { url: string; close(): Promise<void> };
   private readonly log: Logger;
+  /** Run history (`_state/runs.jsonl`): scheduled runs are recorded here; what others append is read back into the metrics. */
+  readonly runs: RunHistory;
+  private readonly runsTail: RunHistoryTail;
+  private historyWrites: Promise<void> = Promise.resolve();
 
   constructor(readonly config: ServiceConfig, log: Logger = logger()) {
     this.log = log.child({ service: config.service.name });
     this.warehouse = new Warehouse(config.service.warehouse);
+    this.runs = new RunHistory(this.warehouse.stateDir, { onRecord: (r) => this.metrics.observeRun(r) });
+    // Backfills run by `strata backfill` (another process) and Spark jobs append here: count them on each scrape.
+    this.runsTail = new RunHistoryTail(this.runs.file, (r) => this.metrics.observeRun(r));
+    this.metrics.onScrape(() => this.runsTail.poll());
+    this.metrics.setFreshnessSource(() => goldFreshness(this.warehouse.root));
   }
 
   get url(): string | undefined {
@@ -40,11 +53,26 @@ export class Service {
     await this.warehouse.cleanStaging();
     this.db = await openDuckDB({ ...this.config.duckdb, temp_directory: resolve(this.warehouse.root, '_state', 'duckdb_tmp') });
     if (this.config.metrics.enabled) {
-      this.http = await startHttpServer({ host: this.config.metrics.host, port: this.config.metrics.port, metrics: this.metrics, checks: () => this.checks() });
+      this.http = await startHttpServer({
+        host: this.config.metrics.host,
+        port: this.config.metrics.port,
+        metrics: this.metrics,
+        checks: () => this.checks(),
+        runs: async (q) => (await this.runs.list({ topology: q.topology, kind: q.kind, parent: q.parent })).slice(0, q.limit),
+      });
       this.log.info({ url: this.http.url }, 'metrics and health endpoints listening');
     }
     for (const t of topologies) {
-      const graph = buildGraph(t, { config: this.config, log: this.log, metrics: this.metrics, cacheDir: resolve(this.warehouse.stateDir, 'cache'), stateDir: this.warehouse.stateDir });
+      const graph = buildGraph(t, {
+        config: this.config,
+        log: this.log,
+        metrics: this.metrics,
+        cacheDir: resolve(this.warehouse.stateDir, 'cache'),
+        stateDir: this.warehouse.stateDir,
+        onScheduledRun: (topology, run) => this.recordScheduledRun(topology, run),
+      });
+      const scheduled = Object.entries(t.spec.sources).filter(([n, s]) => graph.sources.has(n) && 'schedule' in s && s.schedule).map(([n]) => n);
+      this.metrics.initTopology(t.spec.name, scheduled);
       const p = new Pipeline(t, graph, { db: this.db, warehouse: this.warehouse, log: this.log, metrics: this.metrics });
       await p.start();
       this.pipelines.set(t.spec.name, p);
@@ -52,20 +80,64 @@ export class Service {
     }
   }
 
+  /**
+   * /readyz: per topology, that it runs and its latest batch did not fail; that a batch was
+   * committed recently while a source still produces (`metrics.max_batch_age_seconds`, 0 = no
+   * limit); and each source's own health (upstream reachable, last poll ok, consumer connected).
+   */
   checks(): HealthCheck[] {
     const out: HealthCheck[] = [];
+    const maxAge = this.config.metrics.max_batch_age_seconds ?? 0;
     for (const p of this.pipelines.values()) {
-      out.push({ name: `topology:${p.name}`, check: () => ({ ok: p.status.running && !p.status.lastError, detail: p.status.lastError ?? `${p.status.batches} batches committed` }) });
+      out.push({ name: `topology:${p.name}`, check: () => topologyHealth(p) });
+      if (maxAge > 0) out.push({ name: `last_batch:${p.name}`, check: () => lastBatchHealth(p, maxAge) });
       for (const s of p.sources) out.push({ name: `source:${p.name}.${s.name}`, check: () => s.health() });
     }
     return out;
+  }
+
+  /** A poll's start and end go to the run history, in order (which also counts them in the metrics). */
+  private recordScheduledRun(topology: string, run: ScheduledRun): void {
+    const rec: RunRecord = {
+      id: run.id,
+      kind: 'scheduled',
+      topology,
+      engine: 'duckdb',
+      params: { source: run.source, locations: run.locations, ...(run.failures ? { failed_locations: run.failures } : {}) },
+      window: run.window,
+      status: run.status,
+      started_at: run.startedAt.toISOString(),
+      ...(run.endedAt ? { ended_at: run.endedAt.toISOString() } : {}),
+      ...(run.rows !== undefined ? { rows_in: run.rows } : {}),
+      ...(run.error ? { error: run.error } : {}),
+    };
+    this.historyWrites = this.historyWrites
+      .then(() => this.runs.record(rec))
+      .catch((err: unknown) => this.log.warn({ err, run: run.id }, 'could not record the scheduled run in the run history'));
   }
 
   /** Drains every pipeline (in-flight batches complete), then closes the server and DuckDB. */
   async stop(): Promise<void> {
     await Promise.all([...this.pipelines.values()].map((p) => p.stop()));
     this.pipelines.clear();
+    await this.historyWrites;
     await this.http?.close();
     this.db?.closeSync();
   }
+}
+
+function topologyHealth(p: Pipeline): { ok: boolean; detail: string } {
+  const s = p.status;
+  if (!s.running) return { ok: false, detail: 'not running' };
+  if (s.lastFailedAt && s.lastFailedAt >= (s.lastBatchAt ?? 0)) return { ok: false, detail: `last batch failed: ${s.lastError ?? 'unknown error'}` };
+  return { ok: true, detail: `${s.batches} batches committed, ${s.failedBatches} failed${s.lastError ? ` (earlier failure: ${s.lastError})` : ''}` };
+}
+
+function lastBatchHealth(p: Pipeline, maxAgeSeconds: number): { ok: boolean; detail: string } {
+  const s = p.status;
+  if (s.liveSources === 0) return { ok: true, detail: 'every source has finished (nothing more to expect)' };
+  const since = s.lastBatchAt ?? s.startedAt ?? Date.now();
+  const age = Math.round((Date.now() - since) / 1000);
+  const what = s.lastBatchAt ? `last batch committed ${age} s ago` : `no batch committed since the start ${age} s ago`;
+  return age <= maxAgeSeconds ? { ok: true, detail: what } : { ok: false, detail: `${what} (limit ${maxAgeSeconds} s, metrics.max_batch_age_seconds)` };
 }

@@ -43,6 +43,8 @@ export interface OpenMeteoClientOptions {
   /** Value of Reading.source. Default 'open-meteo'. */
   source?: string;
   onRequest?: (evt: OpenMeteoRequestEvent) => void;
+  /** A request that failed for good (retries exhausted, or not worth retrying), with its last status. */
+  onFailure?: (evt: { status: number | 'error'; attempts: number; url: string }) => void;
   logger?: Logger;
   /** Clock for fetched_at and cache expiry (tests move it). Default Date.now. */
   now?: () => number;
@@ -73,6 +75,7 @@ export class OpenMeteoClient {
   private readonly maxDaysPerRequest: number;
   private readonly source: string;
   private readonly onRequest: ((evt: OpenMeteoRequestEvent) => void) | undefined;
+  private readonly onFailure: OpenMeteoClientOptions['onFailure'];
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -92,6 +95,7 @@ export class OpenMeteoClient {
     this.maxDaysPerRequest = opts.maxDaysPerRequest ?? 92;
     this.source = opts.source ?? 'open-meteo';
     this.onRequest = opts.onRequest;
+    this.onFailure = opts.onFailure;
     this.log = (opts.logger ?? logger()).child({ component: 'open-meteo-client' });
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
@@ -159,7 +163,10 @@ export class OpenMeteoClient {
       try {
         return await this.attempt(url, attempt, ctx);
       } catch (err) {
-        if (!(err instanceof RetryableError)) throw err;
+        if (!(err instanceof RetryableError)) {
+          if (err instanceof HttpSourceError) this.failed(typeof err.context.status === 'number' ? err.context.status : 'error', attempt, url);
+          throw err;
+        }
         last = err;
       }
       if (attempt === attempts) break;
@@ -168,12 +175,21 @@ export class OpenMeteoClient {
       this.log.warn({ ...ctx, attempt, status: last.status, wait_ms: wait, reason: last.message }, 'open-meteo request failed, retrying');
       await sleep(wait, this.closing.signal);
     }
+    this.failed(last?.status ?? 'error', attempts, url);
     throw new HttpSourceError(
       'OPEN_METEO_UNAVAILABLE',
       `Open-Meteo request for ${String(ctx.location_id)} ${String(ctx.start_date)}..${String(ctx.end_date)} failed after ${attempts} attempts; last: ${last?.message ?? 'unknown'}`,
       { ...ctx, attempts, last_status: last?.status },
       { cause: last?.cause ?? last },
     );
+  }
+
+  private failed(status: number | 'error', attempts: number, url: string): void {
+    try {
+      this.onFailure?.({ status, attempts, url });
+    } catch (err) {
+      this.log.warn({ err }, 'open-meteo onFailure hook threw');
+    }
   }
 
   /** One HTTP exchange. Throws RetryableError for transient failures, HttpSourceError for final ones. */

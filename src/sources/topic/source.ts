@@ -1,0 +1,211 @@
+import { Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
+import { ArrowLayout } from '../../avro/arrow.ts';
+import type { AvroDecoder } from '../../avro/codec.ts';
+import type { TopicSourceSpec } from '../../config/types.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { AckOutcome, SourceBatch } from '../../runtime/batch.ts';
+import type { FetchedBatch, OutgoingMessage, TopicConsumer, TopicMessage, Transport } from '../../transport/transport.ts';
+import { ackable, type Source } from '../source.ts';
+import { VALIDATORS, type RecordValidator } from './validate.ts';
+
+export interface TopicSourceDeps {
+  topology: string;
+  transport: Transport;
+  /** The topic and group as used on the transport (topic_prefix applied). */
+  topic: string;
+  group: string;
+  /** Rejected messages are also published here (before the batch is acknowledged). */
+  deadLetterTopic?: string;
+  decoder: AvroDecoder;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+interface Item {
+  msg: TopicMessage;
+  value?: Record<string, unknown>;
+  reason?: string;
+  error?: string;
+  rows: number;
+}
+
+/** A batch the pipeline could not commit is offered again this many times, then dead-lettered. */
+const ATTEMPTS = 3;
+
+/**
+ * Reads Avro messages from a topic (Kafka, or the in-process transport) as Arrow batches. Bad
+ * messages never stop it: each is dead-lettered (topic and table) with its reason and bytes. A
+ * range of messages is committed only after the pipeline acknowledged it, and its batch id comes
+ * from (topic, partition, first offset, last offset): a re-delivered range rewrites the same files.
+ */
+export class TopicSource implements Source {
+  readonly kind = 'topic';
+  private consumer?: TopicConsumer;
+  private readonly layout: ArrowLayout;
+  private readonly validate: RecordValidator | undefined;
+  /** Memory offsets restart with the process: keep its batch ids apart from earlier runs'. */
+  private readonly epoch: string;
+
+  constructor(readonly name: string, private readonly spec: TopicSourceSpec, private readonly deps: TopicSourceDeps) {
+    this.layout = new ArrowLayout(deps.decoder.reader);
+    this.validate = VALIDATORS[deps.decoder.reader.name];
+    this.epoch = deps.transport.kind === 'memory' ? `-${Date.now().toString(36)}` : '';
+  }
+
+  describe(): string {
+    const versions = this.deps.decoder.accepted().length;
+    return `${this.deps.transport.kind} topic ${this.deps.topic} (group ${this.deps.group}), Avro ${this.deps.decoder.reader.name} (${versions} known version${versions === 1 ? '' : 's'})${this.deps.deadLetterTopic ? `, dead letters → ${this.deps.deadLetterTopic}` : ''}`;
+  }
+
+  health(): { ok: boolean; detail: string } {
+    return this.consumer?.health() ?? { ok: true, detail: 'not started' };
+  }
+
+  async *batches(signal: AbortSignal): AsyncIterable<SourceBatch> {
+    const { transport, topic, group } = this.deps;
+    const consumer = (this.consumer = transport.consumer({ topic, group, maxWaitMs: this.spec.max_wait_ms ?? 500 }));
+    const dlq = this.deps.deadLetterTopic ? transport.producer() : undefined;
+    try {
+      while (!signal.aborted) {
+        const fetched = await consumer.next(signal);
+        if (!fetched) break;
+        try {
+          this.deps.metrics?.consumerLag.set({ topology: this.deps.topology, source: this.name, topic: fetched.topic, partition: String(fetched.partition) }, fetched.lag ?? 0);
+          for (const range of this.ranges(fetched)) {
+            if (signal.aborted) return;
+            const first = range[0]!.msg.offset;
+            const last = range[range.length - 1]!.msg.offset;
+            await fetched.begin(first, last);
+            const rejected = range.filter((i) => i.reason);
+            if (dlq && rejected.length) {
+              if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
+            }
+            yield* this.deliver(fetched, range, first, last, signal);
+            if (!(await fetched.commit(last))) break; // partition lost: its new owner re-delivers the rest
+            this.count(range);
+          }
+        } finally {
+          fetched.done();
+        }
+      }
+    } finally {
+      await consumer.close();
+      await dlq?.close();
+    }
+  }
+
+  /** Yields the range's batch until the pipeline commits it; after ATTEMPTS failures, dead-letters it whole. */
+  private async *deliver(fetched: FetchedBatch, range: Item[], first: string, last: string, signal: AbortSignal): AsyncIterable<SourceBatch> {
+    const id = `${this.deps.transport.kind}-${fetched.topic}-${fetched.partition}-${first}-${last}${this.epoch}`;
+    const position = { describe: `${this.deps.transport.kind}:${fetched.topic}/${fetched.partition}@${first}-${last}`, topic: fetched.topic, partition: fetched.partition, first, last };
+    for (let attempt = 1; ; attempt++) {
+      let outcome: AckOutcome | undefined;
+      let resolve!: () => void;
+      const acked = new Promise<void>((r) => (resolve = r));
+      const good = range.filter((i) => i.value);
+      yield {
+        meta: { topology: this.deps.topology, batchId: id, source: this.name, createdAt: Date.now(), position },
+        table: this.layout.toArrow(good.map((i) => ({ value: i.value!, lineage: i.msg }))),
+        rejects: this.rejects(range.filter((i) => i.reason)),
+        ack: async (o?: AckOutcome) => {
+          outcome = o;
+          resolve();
+        },
+      };
+      await acked;
+      if (!outcome?.failed) return;
+      if (attempt >= ATTEMPTS || signal.aborted) {
+        if (signal.aborted) return;
+        this.deps.log.error({ batch: id, error: outcome.error }, 'batch failed repeatedly; dead-lettering its messages');
+        for (const i of good) Object.assign(i, { value: undefined, reason: 'pipeline_failed', error: outcome.error ?? 'the pipeline failed on this batch' });
+        const { ack, acked: deadAcked } = ackable();
+        yield { meta: { topology: this.deps.topology, batchId: `${id}-failed`, source: this.name, createdAt: Date.now(), position }, table: this.layout.toArrow([]), rejects: this.rejects(range), ack };
+        await deadAcked;
+        return;
+      }
+      this.deps.log.warn({ batch: id, attempt, error: outcome.error }, 'pipeline failed on a batch; offering it again');
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+    }
+  }
+
+  /** Decodes a fetched batch and cuts it into ranges of about batch_rows rows. */
+  private *ranges(fetched: FetchedBatch): Iterable<Item[]> {
+    const limit = this.spec.batch_rows ?? 5000;
+    let range: Item[] = [];
+    let rows = 0;
+    let cap = fetched.pendingRange?.last;
+    for (const msg of fetched.messages) {
+      const item = this.decode(msg);
+      range.push(item);
+      rows += item.rows;
+      if (msg.offset === cap || (cap === undefined && rows >= limit)) {
+        yield range;
+        range = [];
+        rows = 0;
+        cap = undefined;
+      }
+    }
+    if (range.length) yield range;
+  }
+
+  private decode(msg: TopicMessage): Item {
+    const d = this.deps.decoder.decode(msg.value);
+    if (!d.ok) return { msg, reason: d.reason, error: d.error, rows: 1 };
+    const problem = this.validate?.(d.value);
+    if (problem) return { msg, reason: 'invalid_value', error: problem, rows: 1 };
+    return { msg, value: d.value, rows: this.layout.rowsOf(d.value) };
+  }
+
+  private rejects(items: Item[]): Table | undefined {
+    if (!items.length) return undefined;
+    return new Table({
+      reason: vectorFromArray(items.map((i) => i.reason!), new Utf8()),
+      error: vectorFromArray(items.map((i) => `${i.error} (${i.msg.topic}/${i.msg.partition}@${i.msg.offset})`), new Utf8()),
+      source: vectorFromArray(items.map(() => this.name), new Utf8()),
+      topic: vectorFromArray(items.map((i) => i.msg.topic), new Utf8()),
+      partition: vectorFromArray(items.map((i) => i.msg.partition), new Int32()),
+      offset: vectorFromArray(items.map((i) => BigInt(i.msg.offset)), new Int64()),
+      key: vectorFromArray(items.map((i) => i.msg.key?.toString('utf8') ?? null), new Utf8()),
+      payload_base64: vectorFromArray(items.map((i) => i.msg.value?.toString('base64') ?? ''), new Utf8()),
+      // The message's own timestamp, not the wall clock: a re-delivery lands in the same date partition and file.
+      rejected_at: vectorFromArray(items.map((i) => i.msg.timestamp), new TimestampMillisecond()),
+    });
+  }
+
+  /** Publishes dead letters, retrying with back-off; false if stopped before it succeeded. */
+  private async publishDeadLetters(dlq: ReturnType<Transport['producer']>, items: Item[], signal: AbortSignal): Promise<boolean> {
+    const messages: OutgoingMessage[] = items.map((i) => ({
+      key: i.msg.key,
+      value: i.msg.value,
+      headers: {
+        'strata.reason': i.reason!,
+        'strata.error': i.error!.slice(0, 1000),
+        'strata.topology': this.deps.topology,
+        'strata.source': this.name,
+        'strata.topic': i.msg.topic,
+        'strata.partition': String(i.msg.partition),
+        'strata.offset': i.msg.offset,
+      },
+    }));
+    for (let delay = 500; ; delay = Math.min(delay * 2, 15_000)) {
+      try {
+        await dlq.send(this.deps.deadLetterTopic!, messages);
+        return true;
+      } catch (err) {
+        this.deps.log.warn({ err: (err as Error).message, topic: this.deps.deadLetterTopic, retry_in_ms: delay }, 'publishing dead letters failed; retrying');
+        if (signal.aborted) return false;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private count(range: Item[]): void {
+    const m = this.deps.metrics;
+    if (!m) return;
+    const labels = { topology: this.deps.topology, source: this.name };
+    const bad = range.filter((i) => i.reason).length;
+    m.topicMessages.inc({ ...labels, result: 'ok' }, range.length - bad);
+    if (bad) m.topicMessages.inc({ ...labels, result: 'dead_letter' }, bad);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Checks a decoded record beyond its schema (a record can be valid Avro and still unusable).
+ * Returns the problem, or undefined. Value-level issues that Silver already quarantines with a
+ * reason (a negative or NaN concentration) are left to Silver, so Bronze keeps them as received.
+ */
+export type RecordValidator = (value: Record<string, unknown>) => string | undefined;
+
+const HOUR_MS = 3_600_000;
+const YEAR_2000 = Date.UTC(2000, 0, 1);
+const YEAR_2100 = Date.UTC(2100, 0, 1);
+
+function jsonObject(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+const reading: RecordValidator = (r) => {
+  if (typeof r.location_id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.location_id)) return `location_id ${JSON.stringify(r.location_id)} is not an id`;
+  const lat = r.latitude as number;
+  const lon = r.longitude as number;
+  if (!(lat >= -90 && lat <= 90)) return `latitude ${lat} is outside -90..90`;
+  if (!(lon >= -180 && lon <= 180)) return `longitude ${lon} is outside -180..180`;
+  const ts = r.ts_utc as number;
+  if (!(ts >= YEAR_2000 && ts < YEAR_2100) || ts % HOUR_MS !== 0) return `ts_utc ${ts} is not the start of an hour between 2000 and 2100`;
+  if (!jsonObject(r.units)) return 'units is not a JSON object';
+  if (!jsonObject(r.extra)) return 'extra is not a JSON object';
+  return undefined;
+};
+
+const tripBatch: RecordValidator = (b) => {
+  if (typeof b.source_file !== 'string' || !b.source_file.trim()) return 'source_file is empty';
+  if (!((b.batch_index as number) >= 0)) return `batch_index ${String(b.batch_index)} is negative`;
+  if (!((b.first_row as number) >= 0)) return `first_row ${String(b.first_row)} is negative`;
+  if (!Array.isArray(b.trips) || b.trips.length === 0) return 'trips is empty';
+  return undefined;
+};
+
+/** Validators by the reader schema's full name; other schemas are checked by Avro alone. */
+export const VALIDATORS: Record<string, RecordValidator> = {
+  'strata.open_meteo.Reading': reading,
+  'strata.tlc.TripBatch': tripBatch,
+};
