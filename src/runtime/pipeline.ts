@@ -20,6 +20,8 @@ interface BatchState {
   ctx: BatchContext;
   outputs: Map<string, OperatorOutput>;
   started: number;
+  /** Milliseconds each operator took on this batch (logged with the commit). */
+  timings: Map<string, number>;
 }
 
 export interface PipelineStatus {
@@ -222,7 +224,7 @@ export class Pipeline {
     const log = this.deps.log.child({ topology: this.name, ...(batch.meta.runId ? { run: batch.meta.runId } : {}), batch: batch.meta.batchId });
     if (batch.rejects && batch.rejects.numRows > 0) await this.writeDeadLetters(sourceName, batch);
     const outputs = new Map<string, OperatorOutput>([[sourceName, { relation: rel, rows, partitions: [] }]]);
-    return { batch, outputs, started, ctx: { conn, warehouse: this.deps.warehouse, meta: batch.meta, log } };
+    return { batch, outputs, started, timings: new Map([['load', Date.now() - started]]), ctx: { conn, warehouse: this.deps.warehouse, meta: batch.meta, log } };
   }
 
   private async runOperator(name: string, st: BatchState): Promise<BatchState> {
@@ -242,7 +244,9 @@ export class Pipeline {
       const t0 = performance.now();
       try {
         const out = await op.process(st.ctx, input);
-        m?.batchDuration.observe(labels, (performance.now() - t0) / 1000);
+        const seconds = (performance.now() - t0) / 1000;
+        m?.batchDuration.observe(labels, seconds);
+        st.timings.set(name, Math.round(seconds * 1000));
         m?.recordsIn.inc(labels, input.rows);
         m?.recordsOut.inc(labels, out.rows);
         if (out.relation && out.rows > 0 && (await this.hasReasonColumn(name, out.relation))) {
@@ -294,7 +298,7 @@ export class Pipeline {
     m?.batches.inc({ topology: this.name, status: 'ok' });
     m?.batchLatency.observe({ topology: this.name, source: st.batch.meta.source }, (Date.now() - st.started) / 1000);
     m?.lastBatchTimestamp.set({ topology: this.name }, Date.now() / 1000);
-    st.ctx.log.info({ rows: st.outputs.get(this.sourceOf(st))?.rows, ms: Date.now() - st.started, ops: Object.fromEntries([...st.outputs].map(([k, v]) => [k, v.rows])) }, 'batch committed');
+    st.ctx.log.info({ rows: st.outputs.get(this.sourceOf(st))?.rows, ms: Date.now() - st.started, ops: Object.fromEntries([...st.outputs].map(([k, v]) => [k, v.rows])), op_ms: Object.fromEntries(st.timings) }, 'batch committed');
     return st;
   }
 
