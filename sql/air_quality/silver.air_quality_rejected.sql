@@ -31,13 +31,22 @@ unpivoted AS (
   UNION ALL SELECT location_id, ts_utc, 'dust'             AS pollutant, dust             AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE dust IS NOT NULL
   UNION ALL SELECT location_id, ts_utc, 'uv_index'         AS pollutant, uv_index         AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE uv_index IS NOT NULL
 ),
+unit_lookup AS (
+  -- A batch carries a handful of distinct `units` texts (one per API response), so the JSON is parsed
+  -- once per (units, pollutant) here rather than once per row. Malformed or missing `units` gives
+  -- NULL, never an error.
+  SELECT
+    u.units, p.pollutant,
+    -- dialect: JSON extraction (DuckDB json_valid + json_extract_string; Spark: get_json_object(units, '$.' || pollutant)).
+    CASE WHEN json_valid(u.units) THEN json_extract_string(u.units, '$.' || p.pollutant) END AS raw_unit
+  FROM (SELECT DISTINCT units FROM input WHERE units IS NOT NULL) u
+  CROSS JOIN (SELECT DISTINCT pollutant FROM unpivoted) p
+),
 with_unit AS (
   SELECT
-    location_id, ts_utc, pollutant, raw_value, _source, _ingested_at, _batch_id,
-    -- Malformed or missing `units` gives NULL here, never an error.
-    -- dialect: JSON extraction (DuckDB json_valid + json_extract_string; Spark: get_json_object(units, '$.' || pollutant)).
-    CASE WHEN json_valid(units) THEN json_extract_string(units, '$.' || pollutant) END AS raw_unit
-  FROM unpivoted
+    v.location_id, v.ts_utc, v.pollutant, v.raw_value, v._source, v._ingested_at, v._batch_id, l.raw_unit
+  FROM unpivoted v
+  LEFT JOIN unit_lookup l ON l.units = v.units AND l.pollutant = v.pollutant
 ),
 normalised AS (
   SELECT
