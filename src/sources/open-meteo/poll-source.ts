@@ -91,12 +91,14 @@ export class OpenMeteoPollSource implements Source {
 
   async *window(w: DateWindow, opts: WindowOptions): AsyncIterable<SourceBatch> {
     const locations = await this.locations(opts);
-    const readings: Reading[] = [];
-    for (const loc of locations) {
-      if (opts.signal?.aborted) return;
-      // A chunk is all-or-nothing: a location that keeps failing fails the chunk, which is retried.
-      readings.push(...(await this.deps.client.fetchRange(loc, w.start, w.end)));
-    }
+    // A chunk is all-or-nothing: a location that keeps failing fails the chunk, which is retried.
+    // A few requests in flight at once: the API's latency, not our CPU, bounds a chunk's fetch.
+    const perLocation = await mapLimit(locations, WINDOW_FETCH_CONCURRENCY, (loc) => {
+      if (opts.signal?.aborted) return Promise.resolve([] as Reading[]);
+      return this.deps.client.fetchRange(loc, w.start, w.end);
+    });
+    if (opts.signal?.aborted) return;
+    const readings = perLocation.flat();
     // One batch per window: the chunk is the unit of work and memory in a backfill.
     const { ack, acked } = ackable();
     yield {
@@ -206,4 +208,20 @@ export class OpenMeteoPollSource implements Source {
 /** A scheduled run's id: topology, source and tick time (to the second). */
 export function scheduledRunId(topology: string, source: string, tick: Date): string {
   return `scheduled-${topology}-${source}-${tick.toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+}
+
+const WINDOW_FETCH_CONCURRENCY = 6;
+
+/** `fn` over `items` with at most `limit` calls pending; results in input order; the first error rejects. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
