@@ -120,7 +120,8 @@ export class TopicSource implements Source {
         this.deps.log.error({ batch: id, error: outcome.error }, 'batch failed repeatedly; dead-lettering its messages');
         for (const i of good) Object.assign(i, { value: undefined, reason: 'pipeline_failed', error: outcome.error ?? 'the pipeline failed on this batch' });
         const { ack, acked: deadAcked } = ackable();
-        yield { meta: { topology: this.deps.topology, batchId: `${id}-failed`, source: this.name, createdAt: Date.now(), position }, table: this.layout.toArrow([]), rejects: this.rejects(range), ack };
+        // Only the records that had not been dead-lettered already: the others are in the table under `id`.
+        yield { meta: { topology: this.deps.topology, batchId: `${id}-failed`, source: this.name, createdAt: Date.now(), position }, table: this.layout.toArrow([]), rejects: this.rejects(good), ack };
         await deadAcked;
         return;
       }

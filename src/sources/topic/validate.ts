@@ -19,6 +19,22 @@ function jsonObject(text: unknown): boolean {
   }
 }
 
+const zones = new Map<string, boolean>();
+/** An IANA zone the engines can convert with (a bad one would fail the daily aggregate for the whole batch). */
+function isTimeZone(tz: string): boolean {
+  let ok = zones.get(tz);
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      ok = /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(tz) || tz === 'UTC';
+    } catch {
+      ok = false;
+    }
+    if (zones.size < 10_000) zones.set(tz, ok);
+  }
+  return ok;
+}
+
 const reading: RecordValidator = (r) => {
   if (typeof r.location_id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.location_id)) return `location_id ${JSON.stringify(r.location_id)} is not an id`;
   const lat = r.latitude as number;
@@ -27,6 +43,7 @@ const reading: RecordValidator = (r) => {
   if (!(lon >= -180 && lon <= 180)) return `longitude ${lon} is outside -180..180`;
   const ts = r.ts_utc as number;
   if (!(ts >= YEAR_2000 && ts < YEAR_2100) || ts % HOUR_MS !== 0) return `ts_utc ${ts} is not the start of an hour between 2000 and 2100`;
+  if (typeof r.timezone !== 'string' || !isTimeZone(r.timezone)) return `timezone ${JSON.stringify(r.timezone)} is not an IANA time zone`;
   if (!jsonObject(r.units)) return 'units is not a JSON object';
   if (!jsonObject(r.extra)) return 'extra is not a JSON object';
   return undefined;
