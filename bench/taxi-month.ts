@@ -22,6 +22,7 @@ import type { TlcSourceSpec } from '../src/config/types.ts';
 import { seedCsvSql } from '../src/engines/duckdb/csv.ts';
 import { lit, openDuckDB } from '../src/engines/duckdb/instance.ts';
 import { renderSql } from '../src/engines/sql-template.ts';
+import { Metrics } from '../src/observability/metrics.ts';
 import { buildGraph } from '../src/runtime/build.ts';
 import { Pipeline, runToCompletion } from '../src/runtime/pipeline.ts';
 import { generateTaxiMonth } from '../src/sources/tlc/generate.ts';
@@ -56,7 +57,7 @@ async function ensureFile(): Promise<string> {
 }
 
 /** The taxi topology over `file`, in-process, into a fresh warehouse. */
-async function runPipeline(file: string, batchRows: number | undefined): Promise<{ seconds: number; rows: number; silver: number; rejected: number; batches: number }> {
+async function runPipeline(file: string, batchRows: number | undefined): Promise<{ seconds: number; rows: number; silver: number; rejected: number; batches: number; operators: Record<string, number>; peakRssMb: number }> {
   const wh = new Warehouse(await mkdtemp(join(tmpdir(), 'strata-bench-')));
   try {
     const topo = await loadTopology(TOPOLOGY);
@@ -64,18 +65,28 @@ async function runPipeline(file: string, batchRows: number | undefined): Promise
     topo.spec.sources.trips = { ...src, files: [file], batch_rows: batchRows ?? src.batch_rows };
     const config = await loadServiceConfig(undefined, {});
     const db = await openDuckDB({ ...config.duckdb, temp_directory: join(wh.root, '_state', 'duckdb_tmp') });
-    const graph = buildGraph(topo, { config, log: pino({ level: 'silent' }), cacheDir: join(wh.root, '_state', 'cache') });
-    const p = new Pipeline(topo, graph, { db, warehouse: wh, log: pino({ level: 'silent' }) });
+    const metrics = new Metrics();
+    const graph = buildGraph(topo, { config, log: pino({ level: 'silent' }), metrics, cacheDir: join(wh.root, '_state', 'cache') });
+    const p = new Pipeline(topo, graph, { db, warehouse: wh, log: pino({ level: 'silent' }), metrics });
+    // Peak resident memory while the pipeline runs (the bare run afterwards holds the whole month).
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
     const t0 = performance.now();
     await runToCompletion(p);
     const seconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
     db.closeSync();
     if (p.status.failedBatches || p.status.lastError) throw new Error(`pipeline failed: ${p.status.lastError}`);
     const q = await openDuckDB();
     const conn = await q.connect();
     await wh.attachViews(conn);
     const n = async (sql: string): Promise<number> => Number((await conn.runAndReadAll(sql)).getRowsJS()[0]![0]);
-    const out = { seconds, rows: await n('SELECT count(*) FROM bronze.taxi_trips'), silver: await n('SELECT count(*) FROM silver.taxi_trips'), rejected: await n('SELECT count(*) FROM silver.taxi_trips_rejected'), batches: p.status.batches };
+    // Seconds spent in each operator (the rest: reading the source, loading batches, committing).
+    const operators: Record<string, number> = {};
+    for (const v of (await metrics.batchDuration.get()).values) {
+      if (v.metricName === 'strata_operator_batch_duration_seconds_sum') operators[String(v.labels.operator)] = Number(v.value.toFixed(2));
+    }
+    const out = { operators, peakRssMb: Math.round(peak / 2 ** 20), seconds, rows: await n('SELECT count(*) FROM bronze.taxi_trips'), silver: await n('SELECT count(*) FROM silver.taxi_trips'), rejected: await n('SELECT count(*) FROM silver.taxi_trips_rejected'), batches: p.status.batches };
     conn.closeSync();
     q.closeSync();
     return out;
@@ -123,10 +134,13 @@ const result = {
   rejected: pipe.rejected,
   pipeline_seconds: Number(pipe.seconds.toFixed(2)),
   pipeline_rows_per_second: Math.round(pipe.rows / pipe.seconds),
+  pipeline_operator_seconds: pipe.operators,
   bare_duckdb_seconds: Number(bare.seconds.toFixed(2)),
   bare_duckdb_rows_per_second: Math.round(pipe.rows / bare.seconds),
   cpus: cpus().length,
+  pipeline_peak_rss_mb: pipe.peakRssMb,
   peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  load_average: Number((await import('node:os')).loadavg()[0]!.toFixed(1)),
 };
 await mkdir(join(ROOT, 'bench/results'), { recursive: true });
 await writeFile(join(ROOT, 'bench/results/taxi-month.json'), JSON.stringify(result, null, 2) + '\n');
@@ -135,7 +149,8 @@ else {
   process.stdout.write(
     `taxi month: ${result.rows.toLocaleString('en')} trips (${result.silver.toLocaleString('en')} silver, ${result.rejected.toLocaleString('en')} rejected) in ${result.batches} batches\n` +
       `  Bronze → Gold in-process: ${result.pipeline_seconds} s = ${result.pipeline_rows_per_second.toLocaleString('en')} rows/s\n` +
+      `    seconds per operator: ${Object.entries(result.pipeline_operator_seconds).map(([k, v]) => `${k} ${v}`).join(', ')}\n` +
       `  bare DuckDB, same SQL:    ${result.bare_duckdb_seconds} s = ${result.bare_duckdb_rows_per_second.toLocaleString('en')} rows/s\n` +
-      `  (${result.cpus} CPUs, peak RSS ${result.peak_rss_mb} MB)\n`,
+      `  (${result.cpus} CPUs, load average ${result.load_average}; peak RSS ${result.pipeline_peak_rss_mb} MB during the pipeline, ${result.peak_rss_mb} MB overall)\n`,
   );
 }

@@ -3,6 +3,13 @@
 # every test, then stops what it started. CI calls the same command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Prometheus + promtool (test/observability.test.ts starts its own server with a generated config)
+# and docker-compose (test/compose.test.ts parses docker-compose.yml; no engine needed): Debian packages.
+scripts/prometheus/prometheus.sh install
+if ! command -v docker-compose >/dev/null 2>&1; then
+  sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+fi
 scripts/kafka/kafka.sh start
 trap 'scripts/kafka/kafka.sh stop >/dev/null 2>&1 || true' EXIT
 export STRATA_TEST_KAFKA_BROKERS="${STRATA_TEST_KAFKA_BROKERS:-127.0.0.1:19092}"

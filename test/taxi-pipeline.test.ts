@@ -235,6 +235,7 @@ test('every rule fires, and only its own: one derived trip per rule (CSV, and th
   const cases: [string | undefined, Record<string, string>][] = [
     [undefined, {}],
     ['missing_timestamp', { tpep_dropoff_datetime: '' }],
+    ['missing_timestamp', { tpep_pickup_datetime: '' }], // lands in Hive's default partition (no pick-up date)
     ['pickup_outside_file_month', { tpep_pickup_datetime: '2020-08-01 00:00:00', tpep_dropoff_datetime: '2020-08-01 00:10:00' }],
     ['dropoff_before_pickup', { tpep_dropoff_datetime: '2020-07-01 00:20:00' }],
     ['duration_over_a_day', { tpep_dropoff_datetime: '2020-07-02 00:25:33' }],
@@ -262,7 +263,7 @@ test('every rule fires, and only its own: one derived trip per rule (CSV, and th
   const green = join(dir, 'green_tripdata_2020-07_rules.parquet');
   await conn.run(`COPY (SELECT * EXCLUDE (tpep_pickup_datetime, tpep_dropoff_datetime), tpep_pickup_datetime AS lpep_pickup_datetime,
     tpep_dropoff_datetime AS lpep_dropoff_datetime, 1 AS trip_type, CAST(NULL AS DOUBLE) AS ehail_fee
-    FROM read_csv(${lit(csv)}, header = true, nullstr = '', types = {'tpep_dropoff_datetime': 'TIMESTAMP', 'passenger_count': 'INTEGER', 'DOLocationID': 'INTEGER'})) TO ${lit(green)} (FORMAT parquet)`);
+    FROM read_csv(${lit(csv)}, header = true, nullstr = '', types = {'tpep_pickup_datetime': 'TIMESTAMP', 'tpep_dropoff_datetime': 'TIMESTAMP', 'passenger_count': 'INTEGER', 'DOLocationID': 'INTEGER'})) TO ${lit(green)} (FORMAT parquet)`);
   conn.closeSync();
   db.closeSync();
 
@@ -277,4 +278,5 @@ test('every rule fires, and only its own: one derived trip per rule (CSV, and th
   }
   assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips WHERE service = 'green' AND trip_type = 1`), 3);
   assert.equal(await count(wh, 'SELECT count(*) FROM bronze.taxi_trips'), 2 * cases.length);
+  assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips_rejected WHERE date IS NULL AND pickup_datetime IS NULL`), 2);
 });

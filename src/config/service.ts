@@ -23,7 +23,8 @@ export async function loadServiceConfig(file?: string, env: NodeJS.ProcessEnv = 
   } else if (file ?? env.STRATA_CONFIG) {
     throw new ConfigError([{ file: path, line: 1, col: 1, reason: 'service config file not found' }]);
   }
-  for (const k of ['metrics', 'open_meteo', 'tlc', 'kafka', 'duckdb', 'backfill', 'runs']) value[k] ??= {};
+  for (const k of ['metrics', 'open_meteo', 'tlc', 'kafka', 'duckdb', 'backfill', 'runs', 'spark']) value[k] ??= {};
+  (value.spark as Record<string, unknown>).dynamic_allocation ??= {};
   validateAgainstSchema('service', value); // fills defaults
   const cfg = value as unknown as ServiceConfig;
   cfg.kafka.brokers ??= [];
@@ -39,6 +40,7 @@ function applyEnv(cfg: ServiceConfig, env: NodeJS.ProcessEnv, file: string): voi
   }
   if (env.STRATA_OPEN_METEO_BASE_URL) cfg.open_meteo.base_url = env.STRATA_OPEN_METEO_BASE_URL;
   if (env.STRATA_TLC_BASE_URL) cfg.tlc.base_url = env.STRATA_TLC_BASE_URL;
+  if (env.STRATA_SPARK_MASTER) cfg.spark.master = env.STRATA_SPARK_MASTER;
   if (env.STRATA_METRICS_HOST) cfg.metrics.host = env.STRATA_METRICS_HOST;
   if (env.STRATA_METRICS_PORT) {
     const port = Number(env.STRATA_METRICS_PORT);

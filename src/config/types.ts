@@ -114,6 +114,24 @@ export interface KafkaSettings {
   max_backoff_ms: number;
 }
 
+/** Service config `spark:` — how a backfill chunk is submitted to Spark (one spark-submit per chunk). */
+export interface SparkSettings {
+  spark_home?: string;
+  master: string;
+  deploy_mode: 'client' | 'cluster';
+  queue: string;
+  driver_memory: string;
+  executor_memory: string;
+  executor_cores: number;
+  num_executors: number;
+  dynamic_allocation: { enabled: boolean; min_executors: number; max_executors: number };
+  conf: Record<string, string | number | boolean>;
+  python?: string;
+  hadoop_conf_dir?: string;
+  resource_manager_url?: string;
+  timeout_minutes: number;
+}
+
 /** A topology as loaded: its spec, the file it came from, and paths resolved against that file. */
 export interface LoadedTopology {
   spec: TopologySpec;
@@ -146,6 +164,7 @@ export interface ServiceConfig {
   duckdb: { threads?: number; memory_limit: string };
   backfill: { chunk: 'daily' | 'weekly' | 'monthly'; retries: number; retry_backoff_ms: number; spark_threshold_records: number };
   runs: { webhook_url?: string; webhook_retries: number };
+  spark: SparkSettings;
   /** The file this was read from (absent for built-in defaults). */
   file?: string;
 }

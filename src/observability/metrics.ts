@@ -303,16 +303,31 @@ export class Metrics {
 
   /**
    * Creates the series of one topology at 0, so a dashboard shows "0 failed batches" or "0 Spark
-   * escalations" instead of "no data". Only closed label sets are initialised: statuses and outcomes.
+   * escalations" instead of "no data", and a rate or increase sees the very first event. Only
+   * label sets known at start are initialised: operators, sources, and closed sets of outcomes.
    */
-  initTopology(topology: string, scheduledSources: readonly string[] = []): void {
+  initTopology(topology: string, parts: { operators?: readonly string[]; sources?: readonly string[]; scheduledSources?: readonly string[]; topicSources?: readonly string[] } = {}): void {
     for (const status of ['ok', 'failed']) this.batches.inc({ topology, status }, 0);
     this.inFlight.inc({ topology }, 0);
+    this.batchRows.zero({ topology });
+    for (const operator of parts.operators ?? []) {
+      this.recordsIn.inc({ topology, operator }, 0);
+      this.recordsOut.inc({ topology, operator }, 0);
+      this.batchDuration.zero({ topology, operator });
+    }
+    for (const source of parts.sources ?? []) this.batchLatency.zero({ topology, source });
+    for (const source of parts.scheduledSources ?? []) {
+      for (const status of SCHEDULED_STATUSES) this.scheduledRuns.inc({ topology, source, status }, 0);
+      this.scheduledRunDuration.zero({ topology, source });
+      this.scheduledRunRows.inc({ topology, source }, 0);
+    }
+    for (const source of parts.topicSources ?? []) for (const result of ['ok', 'dead_letter']) this.topicMessages.inc({ topology, source, result }, 0);
     for (const status of CHUNK_STATUSES) this.backfillChunks.inc({ topology, engine: 'duckdb', status }, 0);
     for (const status of RUN_STATUSES) this.backfillRuns.inc({ topology, engine: 'duckdb', status }, 0);
     this.backfillChunkRetries.inc({ topology, engine: 'duckdb' }, 0);
+    this.backfillChunkDuration.zero({ topology, engine: 'duckdb' });
+    for (const stage of ['in', 'out', 'rejected']) this.backfillRows.inc({ topology, engine: 'duckdb', stage }, 0);
     for (const outcome of RUN_STATUSES) this.sparkEscalations.inc({ topology, outcome }, 0);
-    for (const source of scheduledSources) for (const status of SCHEDULED_STATUSES) this.scheduledRuns.inc({ topology, source, status }, 0);
   }
 
   /**

@@ -32,7 +32,8 @@ export class SqlOperator implements Operator {
   readonly table: string;
   readonly sqlFile: string;
   private readonly m: MaterializeSpec;
-  private readonly sql: string;
+  /** The model as it runs: rendered (vars, includes), trailing semicolon removed. */
+  readonly sql: string;
   private readonly relations: Record<string, string>;
 
   constructor(readonly name: string, spec: SqlOperatorSpec, private readonly opts: SqlOperatorOptions) {
@@ -99,26 +100,34 @@ export class SqlOperator implements Operator {
     const { conn, warehouse } = ctx;
     const key = this.m.key!.map(ident).join(', ');
     const order = this.m.order_by!.map((c) => `${ident(c)} DESC NULLS LAST`).join(', ');
-    // Duplicates inside the batch: keep the winner only.
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${ident(out)} AS SELECT * EXCLUDE (_rn) FROM (
-         SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _rn FROM ${ident(out)}) WHERE _rn = 1`,
-    );
+    const latest = (from: string): string =>
+      `SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _rn FROM ${from}) WHERE _rn = 1`;
+    // Duplicates inside the batch: keep the winner only. Looked for first, because the window (a
+    // sort of the whole batch) costs several times the check and most batches have none.
+    const dup = await conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM ${ident(out)} GROUP BY ${key} HAVING count(*) > 1)`);
+    if (dup.getRowsJS()[0]![0]) await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(out)} AS ${latest(ident(out))}`);
     const rows = await count(conn, out);
     if (!rows) return { relation: out, rows: 0, partitions: [], table: this.table };
     const part = this.m.partition_by;
     const partitions = part ? await distinctDates(conn, out, part) : [];
-    const existing = await warehouse.files(this.table, part ? { column: part, values: partitions } : undefined);
-    const existingSql = warehouse.readSql(existing.filter((f) => f.endsWith(`/${DATA_FILE}`)), Boolean(part));
-    const merged = `${out}_merged`;
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${ident(merged)} AS SELECT * EXCLUDE (_rn) FROM (
-         SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _rn FROM (
-           SELECT * FROM ${ident(out)}
-           ${existingSql ? `UNION ALL BY NAME SELECT * FROM ${existingSql}` : ''})) WHERE _rn = 1`,
-    );
-    await warehouse.write(conn, ident(merged), this.table, { partitionBy: part, fileName: DATA_FILE });
-    await conn.run(`DROP TABLE ${ident(merged)}`);
+    const existing = (await warehouse.files(this.table, part ? { column: part, values: partitions } : undefined)).filter((f) => f.endsWith(`/${DATA_FILE}`));
+    // Only partitions that already hold rows are merged; the batch's rows for new partitions are
+    // written as they are (a batch of a new day, or a month file read in order, merges little).
+    const held = part ? partitionValues(existing, part) : [];
+    const inHeld = !part ? 'TRUE' : held.length ? `COALESCE(CAST(${ident(part)} AS VARCHAR) IN (${held.map(lit).join(', ')}), FALSE)` : 'FALSE';
+    if (existing.length) {
+      const merged = `${out}_merged`;
+      const existingSql = warehouse.readSql(existing, Boolean(part))!;
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${ident(merged)} AS ${latest(`(SELECT * FROM ${ident(out)} WHERE ${inHeld} UNION ALL BY NAME SELECT * FROM ${existingSql})`)}`,
+      );
+      await warehouse.write(conn, ident(merged), this.table, { partitionBy: part, fileName: DATA_FILE });
+      await conn.run(`DROP TABLE ${ident(merged)}`);
+    }
+    if (!existing.length || (part && held.length < partitions.length)) {
+      const fresh = existing.length ? `(SELECT * FROM ${ident(out)} WHERE NOT (${inHeld}))` : ident(out);
+      await warehouse.write(conn, fresh, this.table, { partitionBy: part, fileName: DATA_FILE });
+    }
     return { relation: out, rows, partitions, table: this.table };
   }
 
@@ -153,6 +162,15 @@ function stripTrailingSemicolon(sql: string): string {
 async function count(conn: DuckDBConnection, rel: string): Promise<number> {
   const r = await conn.runAndReadAll(`SELECT count(*) FROM ${ident(rel)}`);
   return Number(r.getRowsJS()[0]![0]);
+}
+
+/** The partition values (`<column>=<value>/`) of a table's files. */
+function partitionValues(files: readonly string[], column: string): string[] {
+  const re = new RegExp(`/${column}=([^/]+)/[^/]+$`);
+  return [...new Set(files.flatMap((f) => {
+    const m = re.exec(f);
+    return m ? [decodeURIComponent(m[1]!)] : [];
+  }))].sort();
 }
 
 async function distinctDates(conn: DuckDBConnection, rel: string, col: string): Promise<string[]> {

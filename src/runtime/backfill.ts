@@ -13,6 +13,8 @@ import { notifyFailure } from './notify.ts';
 import { Pipeline, type Layer } from './pipeline.ts';
 import { RunHistory, type RunRecord } from './runs.ts';
 import { ReplayTrigger, WindowSource } from './window-source.ts';
+import { SparkError } from '../engines/spark/submit.ts';
+import { runSparkChunk, type SparkChunkMemo } from './spark-chunk.ts';
 
 export interface BackfillRequest {
   topology: LoadedTopology;
@@ -86,9 +88,6 @@ function cacheDir(w: Warehouse): string {
  * the same window completed are skipped. Every chunk is recorded in the run history.
  */
 export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps: BackfillDeps): Promise<BackfillResult> {
-  if (plan.engine === 'spark') {
-    throw new StrataError('ENGINE_UNAVAILABLE', 'the Spark engine is not available in this build yet; use --engine duckdb (or auto below the Spark threshold)', { engine: 'spark' });
-  }
   const t0 = Date.now();
   // Every chunk and run record is also counted in the metrics (status, rows, duration, last success).
   const history = new RunHistory(deps.warehouse.stateDir, { onRecord: (r) => deps.metrics?.observeRun(r) });
@@ -121,6 +120,7 @@ export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps
         if (req.failFast) break;
       } else result.chunks.ok++;
     }
+    if (deps.signal?.aborted) result.status = 'cancelled';
     if (result.status !== 'cancelled' && result.chunks.failed > 0) result.status = 'failed';
   } finally {
     result.seconds = (Date.now() - t0) / 1000;
@@ -145,25 +145,40 @@ async function runChunkWithRetries(
   const cfg = deps.config.backfill;
   const rec: RunRecord = { id: `${runId}/${chunk.id}`, kind: 'chunk', parent: runId, topology: plan.topology, engine: plan.engine, window: { start: chunk.start, end: chunk.end }, params: { key: chunkKey(chunk) }, status: 'running', started_at: new Date().toISOString() };
   progress({ status: 'started' });
+  const memo: SparkChunkMemo = {};
   for (let attempt = 1; ; attempt++) {
     await history.record({ ...rec, attempts: attempt });
+    // Spark: the attempt's YARN application id goes into the chunk's record as soon as it is known.
+    let applicationId: string | undefined;
+    let noted = Promise.resolve();
+    const onApplication = (id: string): void => {
+      applicationId = id;
+      noted = noted.then(() => history.record({ ...rec, attempts: attempt, application_id: id }));
+    };
     try {
-      const stats = await runChunk(req, chunk, { ...deps, log: deps.log.child({ chunk: chunk.id }) });
+      const log = deps.log.child({ chunk: chunk.id });
+      const stats = plan.engine === 'spark'
+        ? await runSparkChunk(req, chunk, { ...deps, log }, memo, onApplication)
+        : await runChunk(req, chunk, { ...deps, log });
+      await noted;
       result.rowsIn += stats.rowsIn;
       result.rowsOut += stats.rowsOut;
       result.rowsRejected += stats.rowsRejected;
-      await history.record({ ...rec, attempts: attempt, status: 'ok', ended_at: new Date().toISOString(), rows_in: stats.rowsIn, rows_out: stats.rowsOut, rows_rejected: stats.rowsRejected });
+      await history.record({ ...rec, attempts: attempt, status: 'ok', ended_at: new Date().toISOString(), rows_in: stats.rowsIn, rows_out: stats.rowsOut, rows_rejected: stats.rowsRejected, application_id: applicationId });
       progress({ status: 'ok', rows: stats.rowsIn });
       return true;
     } catch (err) {
+      await noted;
       const message = (err as Error).message;
+      applicationId ??= err instanceof SparkError ? err.applicationId : undefined;
       if (attempt >= cfg.retries || deps.signal?.aborted) {
-        await history.record({ ...rec, attempts: attempt, status: deps.signal?.aborted ? 'cancelled' : 'failed', ended_at: new Date().toISOString(), error: message });
+        await history.record({ ...rec, attempts: attempt, status: deps.signal?.aborted ? 'cancelled' : 'failed', ended_at: new Date().toISOString(), error: message, application_id: applicationId });
         deps.log.error({ chunk: chunk.id, window: `${chunk.start}..${chunk.end}`, attempt, err }, 'backfill chunk failed');
         progress({ status: 'failed', error: message });
         return false;
       }
-      deps.log.warn({ chunk: chunk.id, attempt, error: message }, 'backfill chunk failed; retrying');
+      await history.record({ ...rec, attempts: attempt, error: message, application_id: applicationId });
+      deps.log.warn({ chunk: chunk.id, attempt, error: message, application_id: applicationId }, 'backfill chunk failed; retrying');
       progress({ status: 'retrying', error: message });
       await new Promise((r) => setTimeout(r, cfg.retry_backoff_ms * 2 ** (attempt - 1)));
     }

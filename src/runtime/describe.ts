@@ -3,7 +3,7 @@ import type { LoadedTopology } from '../config/types.ts';
 function nodeLine(t: LoadedTopology, name: string): string {
   const s = t.spec;
   const src = s.sources[name];
-  if (src?.type === 'tlc') return `tlc(${[...(src.files ?? []), ...(src.months ?? []).map((m) => `${src.color ?? 'yellow'} ${m}`)].join(', ')}, batch_rows=${src.batch_rows ?? 500000})`;
+  if (src?.type === 'tlc') return `tlc(${[...(src.files ?? []), ...(src.months ?? []).map((m) => `${src.color ?? 'yellow'} ${m}`)].join(', ')}, batch_rows=${src.batch_rows ?? 500000}${src.when && src.when !== 'always' ? `, when ${src.when}` : ''})`;
   if (src) return src.type === 'open_meteo' ? `open_meteo(locations=${src.locations}${src.schedule ? `, cron="${src.schedule.cron}" ${src.schedule.timezone ?? 'UTC'}` : ''}${src.when && src.when !== 'always' ? `, when ${src.when}` : ''})` : `topic(${src.topic}, ${src.schema}${src.when && src.when !== 'always' ? `, when ${src.when}` : ''})`;
   const op = s.operators[name];
   if (op) return op.type === 'bronze' ? `bronze → ${op.table}` : `sql ${op.sql} → ${op.materialize.table} [${op.materialize.mode}]`;

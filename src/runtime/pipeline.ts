@@ -12,6 +12,7 @@ import { DATA_FILE, type Warehouse } from '../warehouse/warehouse.ts';
 import type { OperatorOutput, SourceBatch } from './batch.ts';
 import type { BuiltGraph } from './build.ts';
 import { datesBetween } from '../operators/dates.ts';
+import { failpoint } from './failpoints.ts';
 import { resolve } from 'node:path';
 
 /** One batch travelling through the graph: each node's output so far. */
@@ -57,6 +58,13 @@ export interface PipelineOptions {
   retries?: number;
   /** Back-off base between attempts, ms (default 200). */
   retryBackoffMs?: number;
+  /**
+   * Only operators of these layers run; the others neither run nor replay (a Spark backfill chunk
+   * runs Bronze here and hands Silver and Gold to Spark). Default: every layer.
+   */
+  runLayers?: ReadonlySet<Layer>;
+  /** Sees each operator's output as the operator finishes a batch (e.g. the Bronze files a chunk wrote). */
+  onOutput?: (operator: string, out: OperatorOutput, batch: SourceBatch['meta']) => void;
 }
 
 /**
@@ -230,6 +238,7 @@ export class Pipeline {
   private async runOperator(name: string, st: BatchState): Promise<BatchState> {
     if (st.outputs.has('__failed__')) return st;
     const op = this.graph.operators.get(name)!;
+    if (this.options.runLayers && !this.options.runLayers.has(op.table.split('.')[0] as Layer)) return st;
     if (this.options.skipLayers?.has(op.table.split('.')[0] as Layer)) {
       st.outputs.set(name, await this.replay(st, name, op.table));
       return st;
@@ -256,6 +265,7 @@ export class Pipeline {
           for (const [reason, n] of byReason) m?.recordsRejected.inc({ ...labels, reason: String(reason) }, Number(n));
         } else this.status.rowsOut += out.rows;
         st.outputs.set(name, out);
+        this.options.onOutput?.(name, out, st.batch.meta);
         return st;
       } catch (err) {
         st.ctx.log.warn({ err, operator: name, attempt }, 'operator failed on batch');
@@ -292,7 +302,9 @@ export class Pipeline {
       await st.batch.ack({ failed: true, error: this.status.lastError }); // a poller moves on (it re-fetches the window on its next tick); a topic re-delivers
       return undefined;
     }
+    failpoint('pipeline.before_ack'); // committed to the warehouse, not yet to the source
     await st.batch.ack();
+    failpoint('pipeline.after_ack');
     this.status.batches++;
     this.status.lastBatchAt = Date.now();
     m?.batches.inc({ topology: this.name, status: 'ok' });

@@ -21,7 +21,8 @@ export class Schedule {
   private busy = false;
   private closed = false;
 
-  constructor(private readonly spec: ScheduleSpec, private readonly stateFile?: string) {
+  /** `onSkip` hears of each tick dropped because a run was still going (overlap `skip`, or one already queued). */
+  constructor(private readonly spec: ScheduleSpec, private readonly stateFile?: string, private readonly onSkip?: (tick: Date) => void) {
     this.task = cron.schedule(spec.cron, () => this.push(), { timezone: spec.timezone ?? 'UTC' });
   }
 
@@ -54,6 +55,8 @@ export class Schedule {
     } else if (this.pending.length === 0 && (!this.busy || this.spec.overlap === 'queue')) {
       // One waiting tick is enough: a run polls a window of days, so extra ticks add nothing.
       this.pending.push(now);
+    } else {
+      this.onSkip?.(now);
     }
   }
 

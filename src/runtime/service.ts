@@ -27,6 +27,8 @@ export class Service {
   readonly runs: RunHistory;
   private readonly runsTail: RunHistoryTail;
   private historyWrites: Promise<void> = Promise.resolve();
+  /** Topologies with a scheduled source: a batch is expected at least once per schedule period. */
+  private readonly scheduled = new Set<string>();
 
   constructor(readonly config: ServiceConfig, log: Logger = logger()) {
     this.log = log.child({ service: config.service.name });
@@ -72,7 +74,13 @@ export class Service {
         onScheduledRun: (topology, run) => this.recordScheduledRun(topology, run),
       });
       const scheduled = Object.entries(t.spec.sources).filter(([n, s]) => graph.sources.has(n) && 'schedule' in s && s.schedule).map(([n]) => n);
-      this.metrics.initTopology(t.spec.name, scheduled);
+      this.metrics.initTopology(t.spec.name, {
+        operators: [...graph.operators.keys()],
+        sources: [...graph.sources.keys()],
+        scheduledSources: scheduled,
+        topicSources: [...graph.sources.values()].filter((s) => s.kind === 'topic').map((s) => s.name),
+      });
+      if (scheduled.length) this.scheduled.add(t.spec.name);
       const p = new Pipeline(t, graph, { db: this.db, warehouse: this.warehouse, log: this.log, metrics: this.metrics });
       await p.start();
       this.pipelines.set(t.spec.name, p);
@@ -81,16 +89,17 @@ export class Service {
   }
 
   /**
-   * /readyz: per topology, that it runs and its latest batch did not fail; that a batch was
-   * committed recently while a source still produces (`metrics.max_batch_age_seconds`, 0 = no
-   * limit); and each source's own health (upstream reachable, last poll ok, consumer connected).
+   * /readyz: per topology, that it runs and its latest batch did not fail; for a topology with a
+   * scheduled source, that a batch was committed within `metrics.max_batch_age_seconds` (0 = no
+   * limit; a topic may rightly stay idle, its lag is on the Kafka dashboard); and each source's own
+   * health (upstream reachable, last poll ok, consumer connected).
    */
   checks(): HealthCheck[] {
     const out: HealthCheck[] = [];
     const maxAge = this.config.metrics.max_batch_age_seconds ?? 0;
     for (const p of this.pipelines.values()) {
       out.push({ name: `topology:${p.name}`, check: () => topologyHealth(p) });
-      if (maxAge > 0) out.push({ name: `last_batch:${p.name}`, check: () => lastBatchHealth(p, maxAge) });
+      if (maxAge > 0 && this.scheduled.has(p.name)) out.push({ name: `last_batch:${p.name}`, check: () => lastBatchHealth(p, maxAge) });
       for (const s of p.sources) out.push({ name: `source:${p.name}.${s.name}`, check: () => s.health() });
     }
     return out;

@@ -43,7 +43,10 @@ export async function tableSnapshot(warehouse: Warehouse, table: string, exclude
   const conn = await db.connect();
   try {
     await warehouse.attachViews(conn);
-    const ex = exclude.length ? ` EXCLUDE (${exclude.join(', ')})` : '';
+    // Exclude only columns the table has: runs through different sources carry different lineage.
+    const cols = new Set((await conn.runAndReadAll(`DESCRIBE ${table}`)).getRowsJS().map((r) => String(r[0])));
+    const present = exclude.filter((c) => cols.has(c));
+    const ex = present.length ? ` EXCLUDE (${present.join(', ')})` : '';
     const r = await conn.runAndReadAll(`SELECT *${ex} FROM ${table}`);
     const rows = r.getRowObjectsJson().map((o) => JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v)));
     return rows.sort();

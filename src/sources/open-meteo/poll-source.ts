@@ -31,12 +31,13 @@ export interface ScheduledRun {
   /** Stable for the tick: `scheduled-<topology>-<source>-<tick>`. */
   id: string;
   source: string;
-  status: 'running' | 'ok' | 'failed';
+  /** `skipped`: the tick came while the previous run was still going. */
+  status: 'running' | 'ok' | 'failed' | 'skipped';
   startedAt: Date;
   endedAt?: Date;
   /** Days requested, inclusive. */
-  window: { start: string; end: string };
-  locations: number;
+  window?: { start: string; end: string };
+  locations?: number;
   /** Locations whose request failed for good. */
   failures?: number;
   /** Readings fetched. */
@@ -74,7 +75,9 @@ export class OpenMeteoPollSource implements Source {
       yield* this.poll(locations, new Date(), signal);
       return;
     }
-    const schedule = new Schedule(sched, this.deps.stateDir ? join(this.deps.stateDir, 'schedules', `${this.deps.topology}.${this.name}.json`) : undefined);
+    const onSkip = (tick: Date): void =>
+      this.report({ id: scheduledRunId(this.deps.topology, this.name, tick), source: this.name, status: 'skipped', startedAt: tick, endedAt: tick, error: 'the previous run was still going' });
+    const schedule = new Schedule(sched, this.deps.stateDir ? join(this.deps.stateDir, 'schedules', `${this.deps.topology}.${this.name}.json`) : undefined, onSkip);
     signal.addEventListener('abort', () => void schedule.close(), { once: true });
     await schedule.start();
     try {
