@@ -148,6 +148,8 @@ export interface ServiceConfig {
     warehouse: string;
     topologies: string[];
     shutdown_timeout_ms: number;
+    /** Apply edits of topology and config files while running (default true). */
+    watch?: boolean;
   };
   /** The HTTP server (/metrics, /healthz, /readyz, /runs); /readyz fails when a live topology committed nothing for max_batch_age_seconds (0 = no limit). */
   metrics: { host: string; port: number; enabled: boolean; max_batch_age_seconds: number };

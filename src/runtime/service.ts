@@ -1,7 +1,11 @@
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
+import { loadServiceConfig } from '../config/service.ts';
 import { loadTopology } from '../config/topology.ts';
-import type { ServiceConfig } from '../config/types.ts';
+import { ConfigError, formatProblem } from '../errors.ts';
+import type { LoadedTopology, ServiceConfig } from '../config/types.ts';
 import { openDuckDB } from '../engines/duckdb/instance.ts';
 import { logger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
@@ -14,6 +18,8 @@ import { Warehouse } from '../warehouse/warehouse.ts';
 import { buildGraph } from './build.ts';
 import { topologyFiles } from './discover.ts';
 import { Pipeline } from './pipeline.ts';
+import { topologyFingerprint, watchedFolders } from './fingerprint.ts';
+import { FolderWatcher } from './watch.ts';
 
 /** The long-running service: every enabled topology, its schedules, and the metrics/health server. */
 export class Service {
@@ -29,8 +35,12 @@ export class Service {
   private historyWrites: Promise<void> = Promise.resolve();
   /** Topologies with a scheduled source: a batch is expected at least once per schedule period. */
   private readonly scheduled = new Set<string>();
+  /** What each running topology was started from (its file and every file it reads). */
+  private readonly fingerprints = new Map<string, string>();
+  private configHash = '';
+  private watcher?: FolderWatcher;
 
-  constructor(readonly config: ServiceConfig, log: Logger = logger()) {
+  constructor(public config: ServiceConfig, log: Logger = logger()) {
     this.log = log.child({ service: config.service.name });
     this.warehouse = new Warehouse(config.service.warehouse);
     this.runs = new RunHistory(this.warehouse.stateDir, { onRecord: (r) => this.metrics.observeRun(r) });
@@ -64,28 +74,126 @@ export class Service {
       });
       this.log.info({ url: this.http.url }, 'metrics and health endpoints listening');
     }
-    for (const t of topologies) {
-      const graph = buildGraph(t, {
-        config: this.config,
-        log: this.log,
-        metrics: this.metrics,
-        cacheDir: resolve(this.warehouse.stateDir, 'cache'),
-        stateDir: this.warehouse.stateDir,
-        onScheduledRun: (topology, run) => this.recordScheduledRun(topology, run),
-      });
-      const scheduled = Object.entries(t.spec.sources).filter(([n, s]) => graph.sources.has(n) && 'schedule' in s && s.schedule).map(([n]) => n);
-      this.metrics.initTopology(t.spec.name, {
-        operators: [...graph.operators.keys()],
-        sources: [...graph.sources.keys()],
-        scheduledSources: scheduled,
-        topicSources: [...graph.sources.values()].filter((s) => s.kind === 'topic').map((s) => s.name),
-      });
-      if (scheduled.length) this.scheduled.add(t.spec.name);
-      const p = new Pipeline(t, graph, { db: this.db, warehouse: this.warehouse, log: this.log, metrics: this.metrics });
-      await p.start();
-      this.pipelines.set(t.spec.name, p);
-      this.log.info({ topology: t.spec.name, file: t.file, warehouse: this.warehouse.root }, 'topology started');
+    for (const t of topologies) await this.startPipeline(t);
+    this.configHash = serviceConfigHash(this.config.file);
+    if (this.config.service.watch !== false) {
+      this.watcher = new FolderWatcher(() => this.reconcile());
+      this.watcher.setFolders(this.watchedFolders());
     }
+  }
+
+  private async startPipeline(t: LoadedTopology): Promise<void> {
+    const graph = buildGraph(t, {
+      config: this.config,
+      log: this.log,
+      metrics: this.metrics,
+      cacheDir: resolve(this.warehouse.stateDir, 'cache'),
+      stateDir: this.warehouse.stateDir,
+      onScheduledRun: (topology, run) => this.recordScheduledRun(topology, run),
+    });
+    const scheduled = Object.entries(t.spec.sources).filter(([n, s]) => graph.sources.has(n) && 'schedule' in s && s.schedule).map(([n]) => n);
+    this.metrics.initTopology(t.spec.name, {
+      operators: [...graph.operators.keys()],
+      sources: [...graph.sources.keys()],
+      scheduledSources: scheduled,
+      topicSources: [...graph.sources.values()].filter((s) => s.kind === 'topic').map((s) => s.name),
+    });
+    if (scheduled.length) this.scheduled.add(t.spec.name);
+    else this.scheduled.delete(t.spec.name);
+    const p = new Pipeline(t, graph, { db: this.db!, warehouse: this.warehouse, log: this.log, metrics: this.metrics });
+    await p.start();
+    this.pipelines.set(t.spec.name, p);
+    this.fingerprints.set(t.spec.name, topologyFingerprint(t));
+    this.log.info({ topology: t.spec.name, file: t.file, warehouse: this.warehouse.root }, 'topology started');
+  }
+
+  /** Folders whose changes may change a running topology: the topology folders, and everything they read. */
+  private watchedFolders(): string[] {
+    const base = this.config.file ? dirname(dirname(this.config.file)) : process.cwd();
+    const out = new Set<string>(this.config.service.topologies.map((t) => {
+      const p = resolve(base, t);
+      return existsSync(p) && statSync(p).isDirectory() ? p : dirname(p);
+    }));
+    if (this.config.file) out.add(dirname(this.config.file));
+    for (const p of this.pipelines.values()) for (const f of watchedFolders(p.topology)) out.add(f);
+    return [...out];
+  }
+
+  /**
+   * Applies edited config files to the running service. Each topology file is validated; an invalid
+   * one is rejected with file:line:col in the log and a metric, and its running version keeps going.
+   * A changed topology (its file or any file it reads) is drained at a batch boundary and started
+   * again from the committed position; a new one is started, a removed one stopped. An edited
+   * service config restarts every topology with it.
+   */
+  async reconcile(): Promise<void> {
+    const configHash = serviceConfigHash(this.config.file);
+    if (configHash !== this.configHash) {
+      try {
+        const next = await loadServiceConfig(this.config.file);
+        if (next.service.warehouse !== this.config.service.warehouse || next.metrics.port !== this.config.metrics.port || next.metrics.host !== this.config.metrics.host) {
+          this.log.warn({ file: this.config.file }, 'warehouse and metrics address changes take effect at the next restart');
+          next.service.warehouse = this.config.service.warehouse;
+          next.metrics = this.config.metrics;
+        }
+        this.config = next;
+        this.configHash = configHash;
+        this.fingerprints.clear(); // every topology restarts with the new settings
+        this.log.info({ file: this.config.file }, 'service config reloaded');
+      } catch (err) {
+        this.configHash = configHash;
+        this.rejectConfig(this.config.file ?? 'service config', err);
+      }
+    }
+    const wanted = new Map<string, LoadedTopology>();
+    const rejectedFiles = new Set<string>();
+    for (const file of await topologyFiles(this.config)) {
+      try {
+        const t = await loadTopology(file);
+        if (t.spec.enabled === false) continue;
+        const dup = wanted.get(t.spec.name);
+        if (dup) throw new ConfigError([{ file, line: 1, col: 1, reason: `topology name "${t.spec.name}" is already used by ${dup.file}` }]);
+        wanted.set(t.spec.name, t);
+      } catch (err) {
+        rejectedFiles.add(resolve(file));
+        this.rejectConfig(file, err);
+      }
+    }
+    let changed = 0;
+    for (const [name, p] of [...this.pipelines]) {
+      if (wanted.has(name) || rejectedFiles.has(p.topology.file)) continue;
+      await p.stop();
+      this.pipelines.delete(name);
+      this.fingerprints.delete(name);
+      this.metrics.topologyUp.set({ topology: name }, 0);
+      this.log.info({ topology: name, file: p.topology.file }, 'topology removed: stopped');
+      changed++;
+    }
+    for (const [name, t] of wanted) {
+      const old = this.pipelines.get(name);
+      if (old && this.fingerprints.get(name) === topologyFingerprint(t)) continue;
+      if (old) {
+        this.log.info({ topology: name }, 'topology changed: draining the running version at a batch boundary');
+        await old.stop();
+        this.pipelines.delete(name);
+      }
+      try {
+        await this.startPipeline(t);
+      } catch (err) {
+        this.rejectConfig(t.file, err);
+        if (old) await this.startPipeline(old.topology); // the previous version goes on
+        continue;
+      }
+      changed++;
+    }
+    if (changed) this.metrics.configReloads.inc({ result: 'applied' });
+    this.watcher?.setFolders(this.watchedFolders());
+  }
+
+  private rejectConfig(file: string, err: unknown): void {
+    const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [`${file}: ${(err as Error).message}`];
+    for (const p of problems) this.log.error({ file, problem: p }, `config rejected, the running version stays: ${p}`);
+    this.metrics.configReloads.inc({ result: 'rejected' });
   }
 
   /**
@@ -127,6 +235,8 @@ export class Service {
 
   /** Drains every pipeline (in-flight batches complete), then closes the server and DuckDB. */
   async stop(): Promise<void> {
+    this.watcher?.close();
+    await this.watcher?.idle();
     await Promise.all([...this.pipelines.values()].map((p) => p.stop()));
     this.pipelines.clear();
     await this.historyWrites;
@@ -149,4 +259,8 @@ function lastBatchHealth(p: Pipeline, maxAgeSeconds: number): { ok: boolean; det
   const age = Math.round((Date.now() - since) / 1000);
   const what = s.lastBatchAt ? `last batch committed ${age} s ago` : `no batch committed since the start ${age} s ago`;
   return age <= maxAgeSeconds ? { ok: true, detail: what } : { ok: false, detail: `${what} (limit ${maxAgeSeconds} s, metrics.max_batch_age_seconds)` };
+}
+
+function serviceConfigHash(file: string | undefined): string {
+  return file && existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : '';
 }

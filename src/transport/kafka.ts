@@ -282,6 +282,9 @@ class KafkaTopicConsumer implements TopicConsumer {
       });
     }, 1000);
     try {
+      // close() may have run while this batch was being prepared (the markers await): hand nothing
+      // over then, or the batch would wait for a taker that never comes and block disconnect().
+      if (this.closing.signal.aborted) return;
       if (this.taker) this.taker(fetched);
       else this.slot = fetched;
       await released;
