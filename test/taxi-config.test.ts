@@ -61,3 +61,21 @@ test('a tlc source: needs files or months; a glob must match; months are YYYY-MM
   assert.match((await problems(await write('color', "    type: tlc\n    months: ['2025-01']\n    color: red\n")))[0] ?? '', /sources\.trips\.color: value not allowed \(expected one of: yellow, green\)/);
   assert.match((await problems(await write('unknown', "    type: tlc\n    months: ['2025-01']\n    url: x\n")))[0] ?? '', /sources\.trips: unknown property "url"/);
 });
+
+test('strata validate renders each SQL model: a missing include is a problem at its sql key', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'strata-tlc-cfg-'));
+  await mkdir(join(root, 'topologies'));
+  await mkdir(join(root, 'sql'));
+  await writeFile(join(root, 'sql', 'm.sql'), "WITH\n{{ include('rules.sql') }}\nSELECT * FROM checked");
+  const file = join(root, 'topologies', 't.yaml');
+  await writeFile(file, "name: t\nsources:\n  s: { type: tlc, months: ['2025-01'] }\noperators:\n  b: { type: bronze, inputs: [s], table: bronze.t, partition_by: date, partition_expr: CAST(pickup_datetime AS DATE) }\n  m:\n    type: sql\n    inputs: [b]\n    sql: ../sql/m.sql\n    materialize: { mode: append, table: silver.t }\n");
+  await assert.rejects(loadTopology(file), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 1);
+    assert.equal(`${err.problems[0]!.line}:${err.problems[0]!.col}`, '9:10');
+    assert.match(err.problems[0]!.reason, /^operators\.m\.sql: .*m\.sql:2: include\('rules\.sql'\): cannot read .*rules\.sql \(ENOENT\)$/);
+    return true;
+  });
+  await writeFile(join(root, 'sql', 'rules.sql'), 'checked AS (SELECT * FROM input)');
+  assert.equal((await loadTopology(file)).spec.name, 't');
+});

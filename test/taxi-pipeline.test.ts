@@ -226,7 +226,7 @@ test('incremental: a new file rebuilds only the gold partitions it touches', asy
   assert.equal(await count(wh, `SELECT sum(trips) FROM gold.taxi_daily_zone WHERE date = DATE '2025-01-01'`), 5);
 });
 
-test('every rule fires, and only its own: one derived trip per rule (CSV, and the same trips as green Parquet)', async () => {
+test('every rule fires, and only its own: one derived trip per rule (CSV, the same trips as green Parquet, and under a name without a month)', async () => {
   const { mkdtemp } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(join(tmpdir(), 'strata-taxi-rules-'));
@@ -267,16 +267,24 @@ test('every rule fires, and only its own: one derived trip per rule (CSV, and th
   conn.closeSync();
   db.closeSync();
 
+  // The same CSV under a name without `_tripdata_YYYY-MM`: the month rule has nothing to compare with.
+  const unnamed = join(dir, 'trips_export.csv');
+  await writeFile(unnamed, [header.join(','), ...lines].join('\r\n'));
+
   const wh = await tempWarehouse('strata-taxi-');
-  const r = await runTaxi(wh, { files: [csv, green], batch_rows: 4 });
+  const r = await runTaxi(wh, { files: [csv, green, unnamed], batch_rows: 4 });
   assert.equal(r.status.lastError, undefined);
   for (const service of ['yellow', 'green']) {
-    const got = await rows(wh, `SELECT _row_number, reason FROM silver.taxi_trips_rejected WHERE service = '${service}' ORDER BY _row_number`);
+    const got = await rows(wh, `SELECT _row_number, reason FROM silver.taxi_trips_rejected WHERE service = '${service}' AND _source_file <> 'trips_export.csv' ORDER BY _row_number`);
     const want = cases.flatMap(([reason], i) => (reason ? [{ row: i + 1, reason }] : []));
     assert.deepEqual(got.map((g) => ({ row: Number(g._row_number), reason: g.reason })), want, service);
-    assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips WHERE service = '${service}'`), 3);
+    assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips WHERE service = '${service}' AND _source_file <> 'trips_export.csv'`), 3);
   }
+  const unnamedRejects = await rows(wh, `SELECT reason FROM silver.taxi_trips_rejected WHERE _source_file = 'trips_export.csv'`);
+  assert.equal(unnamedRejects.length, cases.filter(([reason]) => reason).length - 1);
+  assert.ok(!unnamedRejects.some((x) => x.reason === 'pickup_outside_file_month'));
+  assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips WHERE _source_file = 'trips_export.csv' AND pickup_datetime = TIMESTAMP '2020-08-01 00:00:00'`), 1);
   assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips WHERE service = 'green' AND trip_type = 1`), 3);
-  assert.equal(await count(wh, 'SELECT count(*) FROM bronze.taxi_trips'), 2 * cases.length);
-  assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips_rejected WHERE date IS NULL AND pickup_datetime IS NULL`), 2);
+  assert.equal(await count(wh, 'SELECT count(*) FROM bronze.taxi_trips'), 3 * cases.length);
+  assert.equal(await count(wh, `SELECT count(*) FROM silver.taxi_trips_rejected WHERE date IS NULL AND pickup_datetime IS NULL`), 3);
 });

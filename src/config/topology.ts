@@ -1,8 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import cron, { type CronFieldError } from 'node-cron';
 import { loadSchemaFile } from '../avro/codec.ts';
-import { ConfigError, type ConfigProblem } from '../errors.ts';
+import { ConfigError, EngineError, type ConfigProblem } from '../errors.ts';
+import { renderSql } from '../engines/sql-template.ts';
 import { resolveWithin } from './paths.ts';
 import { hasWildcard, matchPattern, patternDir } from '../sources/tlc/files.ts';
 import { validateAgainstSchema } from './schema.ts';
@@ -130,7 +131,18 @@ function checkOperator(
     else if (op.type === 'bronze' && kind !== 'sources') problems.push(yaml.problem(at('inputs', i), `operators.${name}.inputs: a bronze operator reads a source, "${input}" is an operator`));
   });
   if (op.type !== 'sql') return;
+  const before = problems.length;
   checkFile(at('sql'), op.sql, 'SQL file');
+  // The model must render — its vars exist, its includes are there — so the service never starts on a model it cannot run.
+  const sqlPath = resolve(dirname(resolve(yaml.file)), op.sql);
+  if (problems.length === before) {
+    try {
+      renderSql(readFileSync(sqlPath, 'utf8'), spec.vars ?? {}, sqlPath, { includeDir: dirname(sqlPath) });
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      problems.push(yaml.problem(at('sql'), `operators.${name}.sql: ${err.message}`));
+    }
+  }
   for (const [alias, rel] of Object.entries(op.relations ?? {})) {
     if (rel.endsWith('.csv')) checkFile(at('relations', alias), rel, 'seed file');
     else if (!/^(bronze|silver|gold)\.[a-z][a-z0-9_]*$/.test(rel)) {
