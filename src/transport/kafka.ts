@@ -198,6 +198,7 @@ class KafkaTopicConsumer implements TopicConsumer {
       const parts = e.payload.memberAssignment[this.opts.topic] ?? [];
       this.status = { ok: true, detail: `member of ${this.opts.group}, partitions [${parts.join(',')}] of ${this.opts.topic}` };
       this.log.info({ partitions: parts }, 'kafka consumer joined its group');
+      this.opts.onRebalance?.();
     });
     c.on(c.events.FETCH, () => {
       if (!this.status.ok) this.status = { ok: true, detail: `fetching from ${this.opts.topic}` };

@@ -70,6 +70,8 @@ export interface ConsumerOptions {
   maxWaitMs: number;
   /** Upper bound on bytes fetched per partition at once. */
   maxBytesPerPartition?: number;
+  /** Called when the consumer (re)joins its group and gets partitions (a rebalance). */
+  onRebalance?: () => void;
 }
 
 export interface Transport {

@@ -64,7 +64,13 @@ export class TopicSource implements Source {
 
   async *batches(signal: AbortSignal): AsyncIterable<SourceBatch> {
     const { transport, topic, group } = this.deps;
-    const consumer = (this.consumer = transport.consumer({ topic, group, maxWaitMs: this.spec.max_wait_ms ?? 500 }));
+    const labels = { topology: this.deps.topology, source: this.name, topic };
+    const consumer = (this.consumer = transport.consumer({
+      topic,
+      group,
+      maxWaitMs: this.spec.max_wait_ms ?? 500,
+      onRebalance: () => this.deps.metrics?.consumerRebalances.inc(labels),
+    }));
     const dlq = this.deps.deadLetterTopic ? transport.producer() : undefined;
     try {
       while (!signal.aborted) {
@@ -82,7 +88,9 @@ export class TopicSource implements Source {
               if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
             }
             yield* this.deliver(fetched, range, first, last, signal);
-            if (!(await fetched.commit(last))) break; // partition lost: its new owner re-delivers the rest
+            const committed = await fetched.commit(last);
+            this.deps.metrics?.consumerCommits.inc({ ...labels, topic: fetched.topic, result: committed ? 'ok' : 'lost' });
+            if (!committed) break; // partition lost: its new owner re-delivers the rest
             this.count(range);
           }
         } finally {
@@ -192,6 +200,7 @@ export class TopicSource implements Source {
     for (let delay = 500; ; delay = Math.min(delay * 2, 15_000)) {
       try {
         await dlq.send(this.deps.deadLetterTopic!, messages);
+        this.deps.metrics?.deadLetterPublished.inc({ topology: this.deps.topology, source: this.name, topic: this.deps.deadLetterTopic! }, messages.length);
         return true;
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message, topic: this.deps.deadLetterTopic, retry_in_ms: delay }, 'publishing dead letters failed; retrying');
