@@ -12,6 +12,11 @@ if ! command -v docker-compose >/dev/null 2>&1; then
 fi
 scripts/kafka/kafka.sh start
 trap 'scripts/kafka/kafka.sh stop >/dev/null 2>&1 || true' EXIT
+# Spark (pyspark in a venv) and a single-node YARN (RM + NM from Maven Central jars) for
+# test/spark-*.test.ts: exports SPARK_HOME, SPARK_CONF_DIR, HADOOP_CONF_DIR (scripts/yarn/README.md).
+eval "$(scripts/spark/install.sh)"
+eval "$(scripts/yarn/yarn.sh start)"
+trap 'scripts/yarn/yarn.sh stop >/dev/null 2>&1 || true; scripts/kafka/kafka.sh stop >/dev/null 2>&1 || true' EXIT
 export STRATA_TEST_KAFKA_BROKERS="${STRATA_TEST_KAFKA_BROKERS:-127.0.0.1:19092}"
 npx tsc -p tsconfig.json --noEmit
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/*.test.ts); fi

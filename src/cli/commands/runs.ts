@@ -12,7 +12,7 @@ export async function runsCommand(o: { topology?: string; kind?: RunKind; parent
     process.stdout.write(`${JSON.stringify(runs)}\n`);
     return;
   }
-  const cols = ['id', 'kind', 'topology', 'engine', 'window', 'status', 'started_at', 'ended_at', 'rows_in', 'rows_out', 'rows_rejected', 'attempts', 'error'];
-  const rows = runs.map((r) => [r.id, r.kind, r.topology, r.engine ?? '', r.window ? `${r.window.start}..${r.window.end}` : '', r.status, r.started_at, r.ended_at ?? '', r.rows_in ?? '', r.rows_out ?? '', r.rows_rejected ?? '', r.attempts ?? '', r.error ?? '']);
+  const cols = ['id', 'kind', 'topology', 'engine', 'window', 'status', 'started_at', 'ended_at', 'rows_in', 'rows_out', 'rows_rejected', 'attempts', 'application_id', 'error'];
+  const rows = runs.map((r) => [r.id, r.kind, r.topology, r.engine ?? '', r.window ? `${r.window.start}..${r.window.end}` : '', r.status, r.started_at, r.ended_at ?? '', r.rows_in ?? '', r.rows_out ?? '', r.rows_rejected ?? '', r.attempts ?? '', r.application_id ?? '', r.error ?? '']);
   process.stdout.write(formatResult(cols, rows, o.format));
 }

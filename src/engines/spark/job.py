@@ -169,6 +169,14 @@ def partition_values(df, col):
     return sorted(r["v"] for r in rows)
 
 
+def rows_and_partitions(df, col):
+    """Row count and non-NULL partition values in one pass (one Spark job instead of two)."""
+    if not col:
+        return df.count(), []
+    counts = df.groupBy(F.col(col).cast("string").alias("v")).count().collect()
+    return sum(r["count"] for r in counts), sorted(r["v"] for r in counts if r["v"] is not None)
+
+
 class Job:
     def __init__(self, spark, spec):
         self.spark = spark
@@ -179,6 +187,7 @@ class Job:
         self.outputs = {}
         self.report = []
         self.persisted = []
+        self.op_cache = []  # CTEs cached while one operator runs
 
     # -------------------------------------------------------------- writing
     def write(self, df, op, file_name=None):
@@ -237,10 +246,24 @@ class Job:
             df.createOrReplaceTempView(alias)
 
     def run_sql(self, op):
+        """The model. Its top-level CTEs run as temp views first, those read twice or more cached for this
+        operator: what DuckDB does with such CTEs (Spark would inline and recompute them at every reference)."""
+        views = []
         try:
-            return self.spark.sql(op["sql"])
+            for cte in op.get("ctes") or []:
+                df = self.spark.sql(cte["sql"])
+                if cte["refs"] > 1:
+                    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+                    self.op_cache.append(df)
+                df.createOrReplaceTempView(cte["name"])
+                views.append(cte["name"])
+            return self.spark.sql(op["body"] if op.get("ctes") else op["sql"])
         except Exception as e:  # AnalysisException, ParseException: say which model
             raise JobError("SQL_MODEL_FAILED", f"operator {op['name']} ({op.get('source_file', '?')}): {first_lines(e)}", op["name"]) from e
+        finally:
+            # The result's plan has the views resolved already; drop them so no later model sees a stale one.
+            for v in views:
+                self.spark.catalog.dropTempView(v)
 
     def keep(self, df):
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
@@ -280,11 +303,10 @@ class Job:
 
     def upsert(self, op, out):
         out = self.keep(self.dedupe(out, op))
-        rows = out.count()
+        part = op.get("partition_by")
+        rows, partitions = rows_and_partitions(out, part)
         if rows == 0:
             return {"df": out, "rows": 0, "partitions": []}
-        part = op.get("partition_by")
-        partitions = partition_values(out, part) if part else []
         existing = self.catalog.read(op["table"], part, partitions if part else None, only_data_file=True)
         merged = out if existing is None else self.dedupe(out.unionByName(existing, allowMissingColumns=True), op)
         self.write(merged, op, DATA_FILE)
@@ -298,6 +320,8 @@ class Job:
         df = self.catalog.read(op["upstream_table"], up_col, reads)
         if df is None:
             return {"df": None, "rows": 0, "partitions": []}
+        df = df.persist(StorageLevel.MEMORY_AND_DISK)
+        self.op_cache.append(df)
         df.createOrReplaceTempView("input")
         part = op["partition_by"]
         out = self.run_sql(op)
@@ -311,6 +335,9 @@ class Job:
         for name, inp in self.spec["inputs"].items():
             files = {os.path.relpath(p, os.path.join(self.catalog.root, self.catalog.rel_dir(inp["table"]))): p for p in inp["files"]}
             df = read_files(self.spark, self.catalog, inp["table"], files)
+            if df is not None:
+                # read by every operator on it (several times over for a UNION ALL): once from the files
+                df = self.keep(df)
             self.outputs[name] = {"df": df, "rows": inp.get("rows", 0 if df is None else -1), "partitions": inp.get("partitions") or []}
             emit("STRATA_JOB", {"event": "input", "node": name, "table": inp["table"], "files": len(files), "rows": inp.get("rows")})
         for op in self.spec["operators"]:
@@ -321,6 +348,10 @@ class Job:
                 raise
             except Exception as e:
                 raise JobError("OPERATOR_FAILED", f"operator {op['name']} → {op['table']}: {first_lines(e)}", op["name"]) from e
+            finally:
+                for df in self.op_cache:
+                    df.unpersist()
+                self.op_cache = []
             self.outputs[op["name"]] = res
             cols = res["df"].columns if res["df"] is not None else []
             entry = {

@@ -12,7 +12,7 @@ import type { LoadedTopology, MaterializeSpec, SqlOperatorSpec } from '../../con
 import { StrataError } from '../../errors.ts';
 import { SqlOperator } from '../../operators/sql.ts';
 import type { Layer } from '../../runtime/pipeline.ts';
-import { translateToSpark } from './translate.ts';
+import { translateModel, type SparkCte } from './translate.ts';
 
 /** Rows of a node the job does not run (Bronze, or a skipped layer): explicit warehouse files. */
 export interface SparkInput {
@@ -32,6 +32,9 @@ export interface SparkOperatorPlan {
   /** The node whose rows are this operator's `input`. */
   input: string;
   sql: string;
+  /** The model split at its top-level WITH: the job runs these as temp views (cached when read twice or more), then `body`. */
+  ctes: SparkCte[];
+  body: string;
   source_file: string;
   table: string;
   mode: MaterializeSpec['mode'];
@@ -103,10 +106,13 @@ export function planSparkJob(topo: LoadedTopology, o: PlanOptions): { spec: Spar
     const up = ops[op.inputs[0]!];
     const sqlOp = new SqlOperator(name, op, { baseDir: topo.baseDir, vars: topo.spec.vars ?? {} });
     const m = op.materialize;
+    const model = translateModel(sqlOp.sql, { source: sqlOp.sqlFile });
     operators.push({
       name,
       input,
-      sql: translateToSpark(sqlOp.sql, { source: sqlOp.sqlFile }),
+      sql: model.sql,
+      ctes: model.ctes,
+      body: model.body,
       source_file: sqlOp.sqlFile,
       table: m.table,
       mode: m.mode,

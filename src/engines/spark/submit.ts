@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SparkSettings } from '../../config/types.ts';
@@ -79,8 +80,9 @@ export function sparkSubmitCommand(
   const yarn = settings.master === 'yarn' || settings.master.startsWith('yarn');
   const conf: Record<string, string> = {
     'spark.ui.showConsoleProgress': 'false',
-    // tiny shuffles for chunk-sized data (adaptive execution coalesces further)
-    'spark.sql.shuffle.partitions': '8',
+    // Shuffles sized to the cores the application has (not Spark's 200: a chunk is small, and
+    // adaptive execution coalesces further). Set spark.sql.shuffle.partitions in `conf` for more.
+    'spark.sql.shuffle.partitions': String(Math.max(2, 2 * totalCores(settings))),
   };
   const args = ['--master', settings.master, '--name', o.appName, '--driver-memory', settings.driver_memory, '--executor-memory', settings.executor_memory];
   const childEnv: NodeJS.ProcessEnv = { ...env };
@@ -116,10 +118,18 @@ export function sparkSubmitCommand(
   } else if (yarn) {
     args.push('--num-executors', String(settings.num_executors));
   }
-  for (const [k, v] of Object.entries(settings.conf ?? {})) conf[k] = String(v);
-  for (const [k, v] of Object.entries(conf)) args.push('--conf', `${k}=${v}`);
+  const user = Object.entries(settings.conf ?? {}).map(([k, v]): [string, string] => [k, String(v)]);
+  for (const [k, v] of [...Object.entries(conf).filter(([k]) => !user.some(([u]) => u === k)), ...user]) args.push('--conf', `${k}=${v}`);
   args.push(o.script, ...o.args);
   return { bin, args, env: childEnv, resourceManager, yarn };
+}
+
+/** Cores the application runs tasks on: local[N] / local[*], or executors × cores on a cluster. */
+export function totalCores(settings: Pick<SparkSettings, 'master' | 'num_executors' | 'executor_cores' | 'dynamic_allocation'>): number {
+  const local = /^local(?:\[(\d+|\*)(?:,\d+)?\])?$/.exec(settings.master);
+  if (local) return local[1] === '*' ? availableParallelism() : Number(local[1] ?? 1);
+  const executors = settings.dynamic_allocation?.enabled ? settings.dynamic_allocation.max_executors : settings.num_executors;
+  return executors * settings.executor_cores;
 }
 
 export interface SubmitOptions {
@@ -212,7 +222,7 @@ export async function sparkSubmit(o: SubmitOptions): Promise<SubmitResult> {
   };
   const onAbort = (): void => kill('cancelled');
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => kill('timeout'), o.settings.timeout_minutes * 60_000);
+  const timer = setTimeout(() => kill('timeout'), Math.min(o.settings.timeout_minutes * 60_000, 2 ** 31 - 1));
   timer.unref();
 
   const exit = await done;
@@ -234,7 +244,10 @@ export async function sparkSubmit(o: SubmitOptions): Promise<SubmitResult> {
     if (jobError) reasons.push(jobError);
     if (cmd.yarn && cmd.resourceManager && appId) {
       const st = await appState(cmd.resourceManager, appId);
-      if (st) reasons.push(`YARN application ${appId} ${st.state}/${st.finalStatus}${st.diagnostics ? `: ${st.diagnostics.split('\n')[0]}` : ''}`);
+      // Killed or failed by YARN: that is the reason; what the driver said after is a consequence.
+      const yarnSays = st && `YARN application ${appId} ${st.state}/${st.finalStatus}${st.diagnostics ? `: ${st.diagnostics.split('\n')[0]}` : ''}`;
+      if (yarnSays && (st.state === 'KILLED' || st.finalStatus === 'KILLED' || st.finalStatus === 'FAILED')) reasons.unshift(yarnSays);
+      else if (yarnSays) reasons.push(yarnSays);
     }
     if (!reasons.length) reasons.push(meaningful(tail).join(' | ') || `no output (exit ${exit.code ?? exit.signal})`);
     throw new SparkError('SPARK_JOB_FAILED', `spark-submit exited ${exit.code ?? exit.signal}: ${reasons.join('; ')}`, { ...ctx, tail: tail.slice(-40) });
@@ -288,8 +301,9 @@ export async function checkResourceManager(base: string): Promise<void> {
     const info = (await r.json()) as { clusterInfo?: { state?: string } };
     if (info.clusterInfo?.state && info.clusterInfo.state !== 'STARTED') throw new Error(`state ${info.clusterInfo.state}`);
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    throw new SparkError('YARN_UNREACHABLE', `YARN ResourceManager at ${base} is unreachable (${e.cause?.code ?? e.message}): is YARN running? (scripts/yarn/yarn.sh start)`, { resource_manager: base });
+    const e = err as Error & { cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
+    const why = e.cause?.code ?? e.cause?.errors?.find((x) => x.code)?.code ?? e.cause?.message ?? e.message;
+    throw new SparkError('YARN_UNREACHABLE', `YARN ResourceManager at ${base} is unreachable (${why}): is YARN running? (scripts/yarn/yarn.sh start)`, { resource_manager: base });
   }
 }
 

@@ -64,6 +64,34 @@ export function translateToSpark(sql: string, opts: TranslateOptions = {}): stri
   return t.run();
 }
 
+/** A top-level CTE of a model, translated on its own; `refs`: how often later parts name it. */
+export interface SparkCte {
+  name: string;
+  sql: string;
+  refs: number;
+}
+
+export interface SparkModel {
+  /** The whole statement, translated. */
+  sql: string;
+  /**
+   * The same statement split at its top-level WITH: each CTE as its own query, in order, then the
+   * final SELECT over them. DuckDB materializes a CTE that is read several times; Spark inlines it
+   * and recomputes it at every reference, so the job runs the CTEs as (cached) temp views instead.
+   * Empty when the statement has no plain top-level WITH.
+   */
+  ctes: SparkCte[];
+  body: string;
+}
+
+/** Translate a model and split it at its top-level WITH (see SparkModel). Throws TranslateError. */
+export function translateModel(sql: string, opts: TranslateOptions = {}): SparkModel {
+  const t = new Translator(sql, tokenize(sql, opts.source ?? '<sql>'), opts.source ?? '<sql>');
+  const full = t.run();
+  const split = t.splitWith();
+  return split ? { sql: full, ...split } : { sql: full, ctes: [], body: full };
+}
+
 // ------------------------------------------------------------------------------- tokenizer
 
 const OPS = ['->>', '::', '->', '||', '<>', '!=', '<=', '>=', '==', '//', '**', '<<', '>>', '!~~', '~~', '^@'];
@@ -254,6 +282,40 @@ class Translator {
     const end = this.toks.length;
     const out = this.seq(0, end);
     return out.replace(/[ \t]+$/gm, '');
+  }
+
+  /** The top-level `WITH a AS (…), b AS (…) SELECT …`, each part translated; undefined if not that shape. */
+  splitWith(): { ctes: SparkCte[]; body: string } | undefined {
+    const end = this.toks.length;
+    let i = this.next(0, end);
+    if (this.toks[i]?.value !== 'WITH') return undefined;
+    const parts: { name: string; s: number; e: number }[] = [];
+    i = this.next(i + 1, end);
+    for (;;) {
+      const name = this.toks[i];
+      const as = this.next(i + 1, end);
+      const open = this.next(as + 1, end);
+      if (name?.kind !== 'ident' || this.toks[as]?.value !== 'AS' || this.toks[open]?.kind !== '(') return undefined; // RECURSIVE, column lists, MATERIALIZED …
+      const close = this.close(open, end);
+      parts.push({ name: name.text, s: open + 1, e: close });
+      const n = this.next(close + 1, end);
+      if (this.toks[n]?.kind !== ',') {
+        i = n;
+        break;
+      }
+      i = this.next(n + 1, end);
+    }
+    const bodyStart = i;
+    const upper = parts.map((p) => p.name.toUpperCase());
+    const refs = (s: number, e: number, name: string): number =>
+      // a table reference: the name, not a qualifier (`a.x`) nor a qualified column (`t.a`)
+      this.toks.slice(s, e).filter((t, k) => t.kind === 'ident' && t.value === name && this.prev(s + k, s)?.text !== '.' && this.toks[this.next(s + k + 1, e)]?.text !== '.').length;
+    const ctes = parts.map((p, k) => ({
+      name: p.name,
+      sql: this.seq(p.s, p.e).replace(/[ \t]+$/gm, ''),
+      refs: parts.slice(k + 1).reduce((n, q) => n + refs(q.s, q.e, upper[k]!), 0) + refs(bodyStart, end, upper[k]!),
+    }));
+    return { ctes, body: this.seq(bodyStart, end).replace(/[ \t]+$/gm, '') };
   }
 
   private fail(why: string, tok: Tok | undefined): never {
