@@ -139,3 +139,27 @@ test('every real recorded API response runs through the whole pipeline; unknown 
   // CO alone gives a US AQI once 6 of 8 hours are there.
   assert.ok(await count(wh, `SELECT count(us_aqi) FROM gold.aqi_hourly WHERE location_id = 'beijing'`) >= 40);
 });
+
+test('a replay from Bronze (backfill --skip-bronze) rewrites quarantined rows in place, never duplicates them', async () => {
+  const { loadTopology } = await import('../src/config/topology.ts');
+  const { loadServiceConfig } = await import('../src/config/service.ts');
+  const { openDuckDB } = await import('../src/engines/duckdb/instance.ts');
+  const { buildGraph } = await import('../src/runtime/build.ts');
+  const { Pipeline, runToCompletion } = await import('../src/runtime/pipeline.ts');
+  const { ReplayTrigger } = await import('../src/runtime/window-source.ts');
+  const { quietLog } = await import('./support/pipeline-harness.ts');
+  const wh = await tempWarehouse();
+  const bad = readings.slice(0, 48).map((r, i) => (i % 6 === 0 ? { ...r, pm10: -1, ozone: Number.NaN } : r));
+  await runTopologyOver(TOPOLOGY, wh, [{ id: 'b0', table: readingsToArrow(bad.slice(0, 24)) }, { id: 'b1', table: readingsToArrow(bad.slice(24)) }]);
+  const rejected = await tableSnapshot(wh, 'silver.air_quality_rejected', ['_ingested_at']);
+  assert.equal(rejected.length, 16, '8 hours × (negative pm10 + NaN ozone)');
+
+  const topo = await loadTopology(TOPOLOGY);
+  const db = await openDuckDB();
+  const graph = buildGraph(topo, { config: await loadServiceConfig(undefined, {}), log: quietLog, cacheDir: join(wh.root, '_state', 'cache') });
+  const w = { start: '2024-03-08', end: '2024-03-11' };
+  for (const name of [...graph.sources.keys()]) graph.sources.set(name, new ReplayTrigger(name, topo.spec.name, w));
+  await runToCompletion(new Pipeline(topo, graph, { db, warehouse: wh, log: quietLog }, { skipLayers: new Set(['bronze']), window: w }));
+  db.closeSync();
+  assert.deepEqual(await tableSnapshot(wh, 'silver.air_quality_rejected', ['_ingested_at']), rejected);
+});

@@ -89,11 +89,23 @@ export class SqlOperator implements Operator {
   private async append(ctx: BatchContext, out: string): Promise<OperatorOutput> {
     const rows = await count(ctx.conn, out);
     if (!rows) return { relation: out, rows: 0, partitions: [], table: this.table };
-    const partitions = await ctx.warehouse.write(ctx.conn, ident(out), this.table, {
-      partitionBy: this.m.partition_by,
-      fileName: `part-${fileSafe(ctx.meta.batchId)}.parquet`,
-    });
-    return { relation: out, rows, partitions, table: this.table };
+    // Rows that carry the Bronze batch they came from are filed under that batch's name, so a replay
+    // (backfill --skip-bronze) rewrites the original files instead of adding copies; the Spark
+    // engine names append files the same way.
+    const cols = (await ctx.conn.runAndReadAll(`DESCRIBE ${ident(out)}`)).getRowsJS().map((r) => String(r[0]));
+    const batches = cols.includes('_batch_id')
+      ? (await ctx.conn.runAndReadAll(`SELECT DISTINCT _batch_id FROM ${ident(out)} ORDER BY 1`)).getRowsJS().map((r) => (r[0] === null ? null : String(r[0])))
+      : [ctx.meta.batchId];
+    const partitions = new Set<string>();
+    for (const b of batches) {
+      const rel = cols.includes('_batch_id') ? `(SELECT * FROM ${ident(out)} WHERE _batch_id ${b === null ? 'IS NULL' : `= ${lit(b)}`})` : ident(out);
+      const written = await ctx.warehouse.write(ctx.conn, rel, this.table, {
+        partitionBy: this.m.partition_by,
+        fileName: `part-${fileSafe(b ?? ctx.meta.batchId)}.parquet`,
+      });
+      written.forEach((p) => partitions.add(p));
+    }
+    return { relation: out, rows, partitions: [...partitions].sort(), table: this.table };
   }
 
   private async upsert(ctx: BatchContext, out: string): Promise<OperatorOutput> {
