@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Float64, TimestampMillisecond, Utf8, Table, vectorFromArray, Int32 } from 'apache-arrow';
+import { Float64, Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
+import { float64Vector, int32Vector, int64Vector, timestampMsVector, utf8Vector } from '../src/arrow/columns.ts';
 import { arrowToDuckDB, duckDBToArrow } from '../src/engines/duckdb/arrow.ts';
 import { openDuckDB } from '../src/engines/duckdb/instance.ts';
 
@@ -32,5 +33,43 @@ test('Arrow batch → DuckDB temp table → Arrow keeps values, nulls and types'
   assert.equal(back.getChild('v')!.get(5), null);
   assert.equal(back.getChild('v')!.get(4999), 2499.5);
   assert.equal(back.getChild('ts')!.get(3), ts[3]);
+  conn.closeSync();
+});
+
+test('fast column builders and the typed-array load give the same rows as the generic Arrow path', async () => {
+  const db = await openDuckDB();
+  const conn = await db.connect();
+  const n = 4500;
+  // Runs of repeated strings (decoded once), unicode, empty strings, nulls in every column.
+  const s = Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : i % 13 === 0 ? '' : i % 3 === 0 ? 'μg/m³' : `loc-${Math.floor(i / 40)}`));
+  const f = Array.from({ length: n }, (_, i) => (i % 6 === 0 ? null : i === 7 ? Number.NaN : i * 1.25 - 100));
+  const i32 = Array.from({ length: n }, (_, i) => (i % 9 === 0 ? null : i - 2000));
+  const i64 = Array.from({ length: n }, (_, i) => (i % 10 === 0 ? null : BigInt(i) * 10_000_000_000n));
+  const t = Array.from({ length: n }, (_, i) => (i % 8 === 0 ? null : Date.UTC(2023, 2, 26) + i * 61_000));
+  const cols = (fast: boolean): Table => new Table({
+    s: fast ? utf8Vector(s) : vectorFromArray(s, new Utf8()),
+    f: fast ? float64Vector(f) : vectorFromArray(f, new Float64()),
+    i32: fast ? int32Vector(i32) : vectorFromArray(i32, new Int32()),
+    i64: fast ? int64Vector(i64) : vectorFromArray(i64, new Int64()),
+    t: fast ? timestampMsVector(t) : vectorFromArray(t, new TimestampMillisecond()),
+  });
+  // Several record batches, one of them sliced (Data.offset ≠ 0): the loader must honour offsets.
+  const whole = cols(true);
+  const fast = new Table([...whole.slice(0, 1000).batches, ...whole.slice(1000, 3100).batches, ...whole.slice(3100).batches]);
+  assert.ok(fast.batches.length >= 3);
+  await arrowToDuckDB(conn, 'fast', fast);
+  await arrowToDuckDB(conn, 'slow', cols(false));
+  const rows = async (t: string): Promise<unknown[][]> => (await conn.runAndReadAll(`SELECT * FROM ${t}`)).getRowsJS();
+  const a = await rows('fast');
+  assert.equal(a.length, n);
+  assert.deepEqual(a, await rows('slow'));
+  // Spot checks against the source values, independent of either path.
+  assert.equal(a[11]![0], null);
+  assert.equal(a[3]![0], 'μg/m³');
+  assert.ok(Number.isNaN(a[7]![1] as number));
+  assert.equal(a[6]![1], null);
+  assert.equal(a[5]![2], -1995);
+  assert.equal(a[19]![3], 190_000_000_000n);
+  assert.equal(a[8]![4], null);
   conn.closeSync();
 });

@@ -1,5 +1,6 @@
 import avro from 'avsc';
-import { Bool, Float64, Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { Bool, Float64, Int32, Int64, Table, TimestampMillisecond, Utf8, type DataType, type Vector } from 'apache-arrow';
+import { int32Vector, int64Vector, utf8Vector, vectorOf } from '../arrow/columns.ts';
 import type { AvroSchema } from './codec.ts';
 
 /** Where a record came from: becomes the `_kafka_*` lineage columns of Bronze. */
@@ -95,11 +96,11 @@ export class ArrowLayout {
       });
     }
     const vectors: Record<string, Vector> = {};
-    for (const c of all) vectors[c.name] = vectorFromArray(cols[c.name]!, c.arrow());
-    if (this.explode) vectors._row_number = vectorFromArray(rowNumber, new Int64());
-    vectors._kafka_topic = vectorFromArray(topic, new Utf8());
-    vectors._kafka_partition = vectorFromArray(partition, new Int32());
-    vectors._kafka_offset = vectorFromArray(offset, new Int64());
+    for (const c of all) vectors[c.name] = vectorOf(cols[c.name]!, c.arrow());
+    if (this.explode) vectors._row_number = int64Vector(rowNumber);
+    vectors._kafka_topic = utf8Vector(topic);
+    vectors._kafka_partition = int32Vector(partition);
+    vectors._kafka_offset = int64Vector(offset);
     return new Table(vectors);
   }
 }

@@ -1,11 +1,12 @@
 import {
   BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, TIMESTAMP, VARCHAR,
-  DuckDBDataChunk, DuckDBTypeId, dateValue, timestampValue,
+  DuckDBBigIntVector, DuckDBDataChunk, DuckDBDoubleVector, DuckDBIntegerVector, DuckDBTimestampVector, DuckDBTypeId, DuckDBVarCharVector,
+  dateValue, timestampValue,
   type DuckDBConnection, type DuckDBResultReader, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import {
-  Bool, DateDay, Float64, Int32, Int64, Table, TimestampMillisecond, Type, Utf8, vectorFromArray,
-  type DataType, type Vector,
+  Bool, DateDay, Float64, Int32, Int64, Table, TimeUnit, TimestampMillisecond, Type, Utf8, vectorFromArray,
+  type Data, type DataType, type Vector,
 } from 'apache-arrow';
 import { EngineError } from '../../errors.ts';
 import { ident } from './instance.ts';
@@ -55,18 +56,20 @@ export async function arrowToDuckDB(conn: DuckDBConnection, name: string, table:
   if (table.numRows === 0) return;
   const appender = await conn.createAppender(name, 'main', 'temp');
   try {
-    const vectors = fields.map((f) => table.getChild(f.name)!);
+    const columns = fields.map((f) => table.getChild(f.name)!);
     for (let start = 0; start < table.numRows; start += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, table.numRows - start);
       const chunk = DuckDBDataChunk.create(codecs.map((c) => c.duck), n);
-      vectors.forEach((vec, ci) => {
-        const codec = codecs[ci]!;
-        const values: DuckDBValue[] = new Array(n);
-        for (let r = 0; r < n; r++) {
-          const v: unknown = vec.get(start + r);
-          values[r] = v === null || v === undefined ? null : codec.toDuck(v);
+      columns.forEach((vec, ci) => {
+        if (!fillFast(chunk, ci, vec, start, n)) {
+          const codec = codecs[ci]!;
+          const values: DuckDBValue[] = new Array(n);
+          for (let r = 0; r < n; r++) {
+            const v: unknown = vec.get(start + r);
+            values[r] = v === null || v === undefined ? null : codec.toDuck(v);
+          }
+          chunk.setColumnValues(ci, values);
         }
-        chunk.setColumnValues(ci, values);
       });
       appender.appendDataChunk(chunk);
     }
@@ -74,6 +77,84 @@ export async function arrowToDuckDB(conn: DuckDBConnection, name: string, table:
   } finally {
     appender.closeSync();
   }
+}
+
+/**
+ * The Data holding rows [start, start + n) of `vec`, when they sit in one, and the row's index in
+ * it. Arrow JS hands out `values`/`valueOffsets` of a sliced Data already sliced, but its validity
+ * bitmap whole: bit = data.offset + index.
+ */
+function slice(vec: Vector, start: number, n: number): { data: Data; at: number } | undefined {
+  let base = 0;
+  for (const d of vec.data) {
+    if (start >= base && start + n <= base + d.length) return { data: d, at: start - base };
+    base += d.length;
+  }
+  return undefined;
+}
+
+/**
+ * The typed array a fixed-width DuckDB vector stages its values in before flush() copies them to
+ * DuckDB. Private in the node API's typings but its documented write path (setItem fills it); the
+ * round-trip tests in test/arrow-duckdb.test.ts catch a change of that layout.
+ */
+function itemsOf<T>(v: unknown): T {
+  return (v as { items: T }).items;
+}
+
+/**
+ * Copies a column straight from Arrow's typed arrays into DuckDB's vector: no JS value per cell
+ * for numbers, one decode per distinct run for strings. False when the column needs the generic path.
+ */
+function fillFast(chunk: DuckDBDataChunk, ci: number, vec: Vector, start: number, n: number): boolean {
+  const s = slice(vec, start, n);
+  if (!s) return false;
+  const { data, at } = s;
+  const typeId = data.type.typeId;
+  const out = chunk.getColumnVector(ci);
+  const valid = (i: number): boolean => {
+    if (!data.nullCount || !data.nullBitmap?.length) return true;
+    const bit = data.offset + at + i;
+    return (data.nullBitmap[bit >> 3]! & (1 << (bit & 7))) !== 0;
+  };
+  if (out instanceof DuckDBDoubleVector && typeId === Type.Float && data.values instanceof Float64Array) {
+    itemsOf<Float64Array>(out).set((data.values as Float64Array).subarray(at, at + n));
+  } else if (out instanceof DuckDBIntegerVector && typeId === Type.Int && data.values instanceof Int32Array) {
+    itemsOf<Int32Array>(out).set((data.values as Int32Array).subarray(at, at + n));
+  } else if (out instanceof DuckDBBigIntVector && typeId === Type.Int && data.values instanceof BigInt64Array) {
+    itemsOf<BigInt64Array>(out).set((data.values as BigInt64Array).subarray(at, at + n));
+  } else if (out instanceof DuckDBTimestampVector && typeId === Type.Timestamp && data.values instanceof BigInt64Array && (data.type as TimestampMillisecond).unit === TimeUnit.MILLISECOND) {
+    // Arrow milliseconds → DuckDB microseconds.
+    const src = data.values as BigInt64Array;
+    const dst = itemsOf<BigInt64Array>(out);
+    for (let i = 0; i < n; i++) dst[i] = src[at + i]! * 1000n;
+  } else if (out instanceof DuckDBVarCharVector && typeId === Type.Utf8) {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
+    let prevStart = -1;
+    let prevEnd = -1;
+    let prev: string | null = null;
+    for (let i = 0; i < n; i++) {
+      if (!valid(i)) {
+        out.setItem(i, null);
+        continue;
+      }
+      const a = offsets[at + i]!;
+      const b = offsets[at + i + 1]!;
+      // Runs of the same value (ids, units, sources) are decoded once.
+      if (prev === null || b - a !== prevEnd - prevStart || bytes.compare(bytes, prevStart, prevEnd, a, b) !== 0) prev = bytes.toString('utf8', a, b);
+      prevStart = a;
+      prevEnd = b;
+      out.setItem(i, prev);
+    }
+    out.flush();
+    return true;
+  } else {
+    return false;
+  }
+  if (data.nullCount) for (let i = 0; i < n; i++) if (!valid(i)) out.setItem(i, null);
+  out.flush();
+  return true;
 }
 
 /** Reads a DuckDB result into an Arrow table, column by column. */
