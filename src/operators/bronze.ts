@@ -1,7 +1,8 @@
 import type { BronzeOperatorSpec } from '../config/types.ts';
 import { ident, lit } from '../engines/duckdb/instance.ts';
 import type { OperatorOutput } from '../runtime/batch.ts';
-import { fileSafe, relationName, type BatchContext, type Operator } from './operator.ts';
+import { appendByBatch } from '../warehouse/batch-files.ts';
+import { relationName, type BatchContext, type Operator } from './operator.ts';
 
 /**
  * Bronze: lands every record as received plus lineage (_source, _ingested_at, _batch_id,
@@ -24,19 +25,20 @@ export class BronzeOperator implements Operator {
     const out = relationName(this.name);
     if (!input.relation || input.rows === 0) return { rows: 0, partitions: [], table: this.table };
     const m = ctx.meta;
+    // A source that groups several re-deliverable ranges into one batch (a Kafka fetch across
+    // partitions) names each row's range in _batch_id/_position; otherwise the batch names them all.
+    const cols = (await ctx.conn.runAndReadAll(`DESCRIBE ${ident(input.relation)}`)).getRowsJS().map((r) => String(r[0]));
+    const perRow = cols.includes('_batch_id');
     await ctx.conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${ident(out)} AS SELECT *,
+      `CREATE OR REPLACE TEMP TABLE ${ident(out)} AS SELECT * ${perRow ? `EXCLUDE (_batch_id${cols.includes('_position') ? ', _position' : ''})` : ''},
          ${lit(m.source)} AS _source,
          make_timestamp(${m.createdAt * 1000}::BIGINT) AS _ingested_at,
-         ${lit(m.batchId)} AS _batch_id,
-         ${lit(m.position?.describe ?? '')} AS _position,
+         ${perRow ? '_batch_id' : lit(m.batchId)} AS _batch_id,
+         ${perRow && cols.includes('_position') ? '_position' : lit(m.position?.describe ?? '')} AS _position,
          CAST(${this.spec.partition_expr} AS DATE) AS ${ident(this.spec.partition_by)}
        FROM ${ident(input.relation)}`,
     );
-    const partitions = await ctx.warehouse.write(ctx.conn, ident(out), this.table, {
-      partitionBy: this.spec.partition_by,
-      fileName: `part-${fileSafe(m.batchId)}.parquet`,
-    });
+    const partitions = await appendByBatch(ctx.conn, ctx.warehouse, out, this.table, this.spec.partition_by, m.batchId);
     return { relation: out, rows: input.rows, partitions, table: this.table };
   }
 }

@@ -27,7 +27,4 @@ export function relationName(node: string): string {
   return `_out_${node}`;
 }
 
-/** A batch id usable in a file name. */
-export function fileSafe(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 180);
-}
+export { fileSafe } from '../warehouse/batch-files.ts';

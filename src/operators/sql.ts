@@ -9,7 +9,8 @@ import { renderSql } from '../engines/sql-template.ts';
 import type { OperatorOutput } from '../runtime/batch.ts';
 import { DATA_FILE } from '../warehouse/warehouse.ts';
 import { expandDates } from './dates.ts';
-import { fileSafe, relationName, type BatchContext, type Operator } from './operator.ts';
+import { appendByBatch } from '../warehouse/batch-files.ts';
+import { relationName, type BatchContext, type Operator } from './operator.ts';
 
 export interface SqlOperatorOptions {
   baseDir: string;
@@ -92,20 +93,8 @@ export class SqlOperator implements Operator {
     // Rows that carry the Bronze batch they came from are filed under that batch's name, so a replay
     // (backfill --skip-bronze) rewrites the original files instead of adding copies; the Spark
     // engine names append files the same way.
-    const cols = (await ctx.conn.runAndReadAll(`DESCRIBE ${ident(out)}`)).getRowsJS().map((r) => String(r[0]));
-    const batches = cols.includes('_batch_id')
-      ? (await ctx.conn.runAndReadAll(`SELECT DISTINCT _batch_id FROM ${ident(out)} ORDER BY 1`)).getRowsJS().map((r) => (r[0] === null ? null : String(r[0])))
-      : [ctx.meta.batchId];
-    const partitions = new Set<string>();
-    for (const b of batches) {
-      const rel = cols.includes('_batch_id') ? `(SELECT * FROM ${ident(out)} WHERE _batch_id ${b === null ? 'IS NULL' : `= ${lit(b)}`})` : ident(out);
-      const written = await ctx.warehouse.write(ctx.conn, rel, this.table, {
-        partitionBy: this.m.partition_by,
-        fileName: `part-${fileSafe(b ?? ctx.meta.batchId)}.parquet`,
-      });
-      written.forEach((p) => partitions.add(p));
-    }
-    return { relation: out, rows, partitions: [...partitions].sort(), table: this.table };
+    const partitions = await appendByBatch(ctx.conn, ctx.warehouse, out, this.table, this.m.partition_by, ctx.meta.batchId);
+    return { relation: out, rows, partitions, table: this.table };
   }
 
   private async upsert(ctx: BatchContext, out: string): Promise<OperatorOutput> {

@@ -6,7 +6,8 @@ import { ident, lit } from '../engines/duckdb/instance.ts';
 import { seedCsvSql } from '../engines/duckdb/csv.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { fileSafe, relationName, type BatchContext } from '../operators/operator.ts';
+import { relationName, type BatchContext } from '../operators/operator.ts';
+import { appendByBatch } from '../warehouse/batch-files.ts';
 import type { Source } from '../sources/source.ts';
 import { DATA_FILE, type Warehouse } from '../warehouse/warehouse.ts';
 import type { OperatorOutput, SourceBatch } from './batch.ts';
@@ -319,8 +320,10 @@ export class Pipeline {
     const conn = this.conn!;
     const table = this.topology.spec.dead_letters?.table ?? 'bronze.dead_letters';
     await arrowToDuckDB(conn, '_dead_letters', batch.rejects!);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE _dead_letters_out AS SELECT *, ${lit(this.name)} AS topology, ${lit(batch.meta.batchId)} AS _batch_id, CAST(rejected_at AS DATE) AS date FROM _dead_letters`);
-    await this.deps.warehouse.write(conn, '_dead_letters_out', table, { partitionBy: 'date', fileName: `part-${fileSafe(batch.meta.batchId)}.parquet` });
+    // Rejects may name their own range (_batch_id) when the batch groups several; else the batch's.
+    const perRow = batch.rejects!.schema.fields.some((f) => f.name === '_batch_id');
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _dead_letters_out AS SELECT * ${perRow ? 'EXCLUDE (_batch_id)' : ''}, ${lit(this.name)} AS topology, ${perRow ? '_batch_id' : lit(batch.meta.batchId)} AS _batch_id, CAST(rejected_at AS DATE) AS date FROM _dead_letters`);
+    await appendByBatch(conn, this.deps.warehouse, '_dead_letters_out', table, 'date', batch.meta.batchId);
     this.status.rowsRejected += batch.rejects!.numRows;
     const byReason = (await conn.runAndReadAll('SELECT reason, count(*) FROM _dead_letters GROUP BY 1')).getRowsJS();
     for (const [reason, n] of byReason) {

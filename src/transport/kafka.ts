@@ -99,9 +99,9 @@ class KafkaTopicProducer implements TopicProducer {
 }
 
 /**
- * One consumer group member reading one topic. kafkajs pushes batches (eachBatch); the source
- * pulls them (next), one at a time: eachBatch waits until the source is done with its batch, so
- * nothing is fetched ahead and memory stays bounded. Offsets are committed by the source after the
+ * One consumer group member reading one topic. kafkajs pushes batches (eachBatch, one per partition
+ * of a fetch); the source pulls them (next, takeReady): each eachBatch waits until the source is
+ * done with its batch, so nothing is fetched ahead and memory stays bounded. Offsets are committed by the source after the
  * pipeline committed, never automatically. An unreachable cluster is retried with back-off.
  */
 class KafkaTopicConsumer implements TopicConsumer {
@@ -110,8 +110,8 @@ class KafkaTopicConsumer implements TopicConsumer {
   private started = false;
   private readonly closing = new AbortController();
   private status: HealthStatus = { ok: false, detail: 'connecting to Kafka' };
-  /** A batch handed over by eachBatch, waiting for next(). */
-  private slot?: FetchedBatch;
+  /** Batches handed over by eachBatch (one per partition at most), waiting for next(). */
+  private readonly ready: FetchedBatch[] = [];
   private taker?: (b: FetchedBatch) => void;
   /** In-flight markers of the group's committed offsets, loaded after each (re)join. */
   private pending?: Promise<Map<number, { first: string; last: string }>>;
@@ -132,11 +132,8 @@ class KafkaTopicConsumer implements TopicConsumer {
       this.started = true;
       void this.startLoop();
     }
-    if (this.slot) {
-      const b = this.slot;
-      this.slot = undefined;
-      return b;
-    }
+    const b = this.ready.shift();
+    if (b) return b;
     return new Promise((resolve) => {
       const onAbort = (): void => {
         this.taker = undefined;
@@ -152,10 +149,13 @@ class KafkaTopicConsumer implements TopicConsumer {
     });
   }
 
+  takeReady(): FetchedBatch[] {
+    return this.ready.splice(0);
+  }
+
   async close(): Promise<void> {
     this.closing.abort();
-    this.slot?.done(); // handed over but never taken: not committed, fetched again next time
-    this.slot = undefined;
+    for (const b of this.ready.splice(0)) b.done(); // handed over but never taken: not committed, fetched again next time
     await this.consumer?.disconnect().catch((err: unknown) => this.log.warn({ err: message(err) }, 'kafka consumer disconnect failed'));
     await this.admin?.disconnect().catch(() => {});
   }
@@ -169,7 +169,10 @@ class KafkaTopicConsumer implements TopicConsumer {
         sessionTimeout: this.settings.session_timeout_ms,
         heartbeatInterval: Math.min(3000, Math.floor(this.settings.session_timeout_ms / 10)),
         maxWaitTimeInMs: this.opts.maxWaitMs,
-        maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+        // Large fetches make large batches: a batch's fixed cost (Silver merge, Gold recompute of
+        // the days it touches) is then paid once per many records when the consumer is behind.
+        maxBytes: 64 * 1024 * 1024,
+        maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 32 * 1024 * 1024,
         allowAutoTopicCreation: true,
       });
       this.watch(c);
@@ -178,7 +181,9 @@ class KafkaTopicConsumer implements TopicConsumer {
         await this.admin.connect();
         await c.connect();
         await c.subscribe({ topics: [this.opts.topic], fromBeginning: true });
-        await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
+        // Partitions are handed over concurrently so the source can take a fetch's partitions as
+        // one batch; each eachBatch still waits for its own range to be committed.
+        await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 64, eachBatch: (p) => this.eachBatch(p) });
         this.consumer = c;
         if (this.closing.signal.aborted) await c.disconnect();
         return;
@@ -287,7 +292,7 @@ class KafkaTopicConsumer implements TopicConsumer {
       // over then, or the batch would wait for a taker that never comes and block disconnect().
       if (this.closing.signal.aborted) return;
       if (this.taker) this.taker(fetched);
-      else this.slot = fetched;
+      else this.ready.push(fetched);
       await released;
     } finally {
       clearInterval(beat);

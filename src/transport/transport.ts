@@ -53,6 +53,11 @@ export interface HealthStatus {
 export interface TopicConsumer {
   /** The next batch of some partition, or undefined once `signal` aborts. */
   next(signal: AbortSignal): Promise<FetchedBatch | undefined>;
+  /**
+   * Batches of other partitions already fetched and waiting, taken without waiting: the source
+   * processes them together with the one next() returned, paying a batch's fixed cost once.
+   */
+  takeReady(): FetchedBatch[];
   health(): HealthStatus;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
+import { utf8Vector } from '../../arrow/columns.ts';
 import { ArrowLayout } from '../../avro/arrow.ts';
 import type { AvroDecoder } from '../../avro/codec.ts';
 import type { TopicSourceSpec } from '../../config/types.ts';
@@ -20,6 +21,16 @@ export interface TopicSourceDeps {
   decoder: AvroDecoder;
   log: Logger;
   metrics?: Metrics;
+}
+
+/** One partition's offset range within a batch. */
+interface Part {
+  fetched: FetchedBatch;
+  range: Item[];
+  first: string;
+  last: string;
+  /** Deterministic from (topic, partition, first, last): the name of the range's files. */
+  id: string;
 }
 
 interface Item {
@@ -72,29 +83,54 @@ export class TopicSource implements Source {
       onRebalance: () => this.deps.metrics?.consumerRebalances.inc(labels),
     }));
     const dlq = this.deps.deadLetterTopic ? transport.producer() : undefined;
+    const limit = this.spec.batch_rows ?? 5000;
     try {
       while (!signal.aborted) {
-        const fetched = await consumer.next(signal);
-        if (!fetched) break;
+        const first = await consumer.next(signal);
+        if (!first) break;
+        // The other partitions of the same fetch are handed over a moment later: take them too.
+        await new Promise((r) => setImmediate(r));
+        const fetchedAll = [first, ...consumer.takeReady()];
         try {
-          this.deps.metrics?.consumerLag.set({ topology: this.deps.topology, source: this.name, topic: fetched.topic, partition: String(fetched.partition) }, fetched.lag ?? 0);
-          for (const range of this.ranges(fetched)) {
+          for (const f of fetchedAll) {
+            this.deps.metrics?.consumerLag.set({ topology: this.deps.topology, source: this.name, topic: f.topic, partition: String(f.partition) }, f.lag ?? 0);
+          }
+          const cutters = fetchedAll.map((fetched) => ({ fetched, ranges: this.ranges(fetched)[Symbol.iterator](), open: true }));
+          while (cutters.some((c) => c.open)) {
             if (signal.aborted) return;
-            const first = range[0]!.msg.offset;
-            const last = range[range.length - 1]!.msg.offset;
-            await fetched.begin(first, last);
-            const rejected = range.filter((i) => i.reason);
+            // One range per partition, until the batch holds batch_rows rows.
+            const parts: Part[] = [];
+            let rows = 0;
+            for (const c of cutters) {
+              if (!c.open || rows >= limit) continue;
+              const next = c.ranges.next();
+              if (next.done) {
+                c.open = false;
+                continue;
+              }
+              const range = next.value;
+              const part = { fetched: c.fetched, range, first: range[0]!.msg.offset, last: range[range.length - 1]!.msg.offset, id: '' };
+              part.id = `${this.deps.transport.kind}-${part.fetched.topic}-${part.fetched.partition}-${part.first}-${part.last}${this.epoch}`;
+              parts.push(part);
+              rows += range.reduce((n, i) => n + i.rows, 0);
+            }
+            if (!parts.length) break;
+            for (const p of parts) await p.fetched.begin(p.first, p.last);
+            const rejected = parts.flatMap((p) => p.range.filter((i) => i.reason));
             if (dlq && rejected.length) {
               if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
             }
-            yield* this.deliver(fetched, range, first, last, signal);
-            const committed = await fetched.commit(last);
-            this.deps.metrics?.consumerCommits.inc({ ...labels, topic: fetched.topic, result: committed ? 'ok' : 'lost' });
-            if (!committed) break; // partition lost: its new owner re-delivers the rest
-            this.count(range);
+            yield* this.deliver(parts, signal);
+            for (const p of parts) {
+              const c = cutters.find((x) => x.fetched === p.fetched)!;
+              const committed = await p.fetched.commit(p.last);
+              this.deps.metrics?.consumerCommits.inc({ ...labels, topic: p.fetched.topic, result: committed ? 'ok' : 'lost' });
+              if (!committed) c.open = false; // partition lost: its new owner re-delivers the rest
+              else this.count(p.range);
+            }
           }
         } finally {
-          fetched.done();
+          for (const f of fetchedAll) f.done();
         }
       }
     } finally {
@@ -103,19 +139,30 @@ export class TopicSource implements Source {
     }
   }
 
-  /** Yields the range's batch until the pipeline commits it; after ATTEMPTS failures, dead-letters it whole. */
-  private async *deliver(fetched: FetchedBatch, range: Item[], first: string, last: string, signal: AbortSignal): AsyncIterable<SourceBatch> {
-    const id = `${this.deps.transport.kind}-${fetched.topic}-${fetched.partition}-${first}-${last}${this.epoch}`;
-    const position = { describe: `${this.deps.transport.kind}:${fetched.topic}/${fetched.partition}@${first}-${last}`, topic: fetched.topic, partition: fetched.partition, first, last };
+  /**
+   * Yields the parts' batch until the pipeline commits it; after ATTEMPTS failures, dead-letters it
+   * whole. Each part (one partition's offset range) keeps its own batch id on its rows, so a
+   * re-delivery rewrites the same files however the ranges are grouped the next time.
+   */
+  private async *deliver(parts: Part[], signal: AbortSignal): AsyncIterable<SourceBatch> {
+    const kind = this.deps.transport.kind;
+    const id = parts.length === 1 ? parts[0]!.id : `${parts[0]!.id}+${parts.length - 1}`;
+    const describe = (p: Part): string => `${kind}:${p.fetched.topic}/${p.fetched.partition}@${p.first}-${p.last}`;
+    const p0 = parts[0]!;
+    const position = {
+      describe: parts.map(describe).join(','),
+      topic: p0.fetched.topic, partition: p0.fetched.partition, first: p0.first, last: p0.last,
+      ranges: parts.map((p) => ({ partition: p.fetched.partition, first: p.first, last: p.last })),
+    };
+    const meta = (batchId: string): SourceBatch['meta'] => ({ topology: this.deps.topology, batchId, source: this.name, createdAt: Date.now(), position });
     for (let attempt = 1; ; attempt++) {
       let outcome: AckOutcome | undefined;
       let resolve!: () => void;
       const acked = new Promise<void>((r) => (resolve = r));
-      const good = range.filter((i) => i.value);
       yield {
-        meta: { topology: this.deps.topology, batchId: id, source: this.name, createdAt: Date.now(), position },
-        table: this.layout.toArrow(good.map((i) => ({ value: i.value!, lineage: i.msg }))),
-        rejects: this.rejects(range.filter((i) => i.reason)),
+        meta: meta(id),
+        table: this.table(parts, describe),
+        rejects: this.rejects(parts.flatMap((p) => p.range.filter((i) => i.reason).map((i) => ({ item: i, batchId: p.id })))),
         ack: async (o?: AckOutcome) => {
           outcome = o;
           resolve();
@@ -126,16 +173,37 @@ export class TopicSource implements Source {
       if (attempt >= ATTEMPTS || signal.aborted) {
         if (signal.aborted) return;
         this.deps.log.error({ batch: id, error: outcome.error }, 'batch failed repeatedly; dead-lettering its messages');
-        for (const i of good) Object.assign(i, { value: undefined, reason: 'pipeline_failed', error: outcome.error ?? 'the pipeline failed on this batch' });
+        // Only the records that had not been dead-lettered already: the others are in the table under their range's id.
+        const good = parts.flatMap((p) => p.range.filter((i) => i.value).map((i) => ({ item: i, batchId: `${p.id}-failed` })));
+        for (const { item } of good) Object.assign(item, { value: undefined, reason: 'pipeline_failed', error: outcome.error ?? 'the pipeline failed on this batch' });
         const { ack, acked: deadAcked } = ackable();
-        // Only the records that had not been dead-lettered already: the others are in the table under `id`.
-        yield { meta: { topology: this.deps.topology, batchId: `${id}-failed`, source: this.name, createdAt: Date.now(), position }, table: this.layout.toArrow([]), rejects: this.rejects(good), ack };
+        yield { meta: meta(`${id}-failed`), table: this.layout.toArrow([]), rejects: this.rejects(good), ack };
         await deadAcked;
         return;
       }
       this.deps.log.warn({ batch: id, attempt, error: outcome.error }, 'pipeline failed on a batch; offering it again');
       await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
     }
+  }
+
+  /** The parts' good records, each row tagged with its range's batch id and position. */
+  private table(parts: Part[], describe: (p: Part) => string): Table {
+    const good: { value: Record<string, unknown>; lineage: TopicMessage }[] = [];
+    const ids: string[] = [];
+    const positions: string[] = [];
+    for (const p of parts) {
+      const where = describe(p);
+      for (const i of p.range) {
+        if (!i.value) continue;
+        good.push({ value: i.value, lineage: i.msg });
+        for (let r = 0; r < i.rows; r++) {
+          ids.push(p.id);
+          positions.push(where);
+        }
+      }
+    }
+    const t = this.layout.toArrow(good);
+    return t.assign(new Table({ _batch_id: utf8Vector(ids), _position: utf8Vector(positions) }));
   }
 
   /** Decodes a fetched batch and cuts it into ranges of about batch_rows rows. */
@@ -166,8 +234,9 @@ export class TopicSource implements Source {
     return { msg, value: d.value, rows: this.layout.rowsOf(d.value) };
   }
 
-  private rejects(items: Item[]): Table | undefined {
-    if (!items.length) return undefined;
+  private rejects(entries: { item: Item; batchId: string }[]): Table | undefined {
+    if (!entries.length) return undefined;
+    const items = entries.map((e) => e.item);
     return new Table({
       reason: vectorFromArray(items.map((i) => i.reason!), new Utf8()),
       error: vectorFromArray(items.map((i) => `${i.error} (${i.msg.topic}/${i.msg.partition}@${i.msg.offset})`), new Utf8()),
@@ -179,6 +248,7 @@ export class TopicSource implements Source {
       payload_base64: vectorFromArray(items.map((i) => i.msg.value?.toString('base64') ?? ''), new Utf8()),
       // The message's own timestamp, not the wall clock: a re-delivery lands in the same date partition and file.
       rejected_at: vectorFromArray(items.map((i) => i.msg.timestamp), new TimestampMillisecond()),
+      _batch_id: vectorFromArray(entries.map((e) => e.batchId), new Utf8()),
     });
   }
 
