@@ -21,6 +21,8 @@ const MODELS = [
   'silver.air_quality_hourly', 'silver.air_quality_rejected', 'gold.dim_location', 'gold.aqi_hourly', 'gold.aqi_daily',
 ] as const;
 const VARS: SqlVars = { us_aqi_pm25_table: '2024' };
+/** The classification both Silver models include (a fragment of CTEs, not a model). */
+const CLASSIFY = 'silver_classify';
 const UG = 'μg/m³'; // U+03BC GREEK SMALL LETTER MU
 const MICRO = 'µg/m³'; // U+00B5 MICRO SIGN
 
@@ -138,7 +140,7 @@ describe('renderSql (src/engines/sql-template.ts)', () => {
       const vars = templateVars(text);
       if (name === 'gold.aqi_hourly') assert.deepEqual(vars, ['us_aqi_pm25_table']);
       else assert.deepEqual(vars, [], name);
-      assert.doesNotMatch(renderSql(text, VARS), /\{\{|\}\}/);
+      assert.doesNotMatch(renderSql(text, VARS, name, { includeDir: fileURLToPath(new URL('sql/air_quality/', ROOT)) }), /\{\{|\}\}/);
     }
   });
 });
@@ -147,7 +149,7 @@ describe('renderSql (src/engines/sql-template.ts)', () => {
 
 describe('models stay in the common SQL subset', () => {
   test('no DuckDB-only syntax outside the marked dialect spots', async () => {
-    for (const name of MODELS) {
+    for (const name of [...MODELS, CLASSIFY]) {
       const text = await readFile(modelUrl(name), 'utf8');
       const code = text.split('\n').map((l) => l.replace(/--.*$/, '')).join('\n');
       for (const bad of [/::/, /\bQUALIFY\b/i, /\bEXCLUDE\b/i, /\bUNPIVOT\b/i, /\bPIVOT\b/i, /\bINTERVAL\b/i, /\blist_/i, /\bstruct_/i, /\bSELECT\s+\*/i]) {
@@ -165,14 +167,22 @@ describe('models stay in the common SQL subset', () => {
     }
   });
 
-  test('the Silver classification block is identical in the hourly and rejected models', async () => {
-    const block = async (name: string): Promise<string> => {
+  test('both Silver models take their classification from silver_classify.sql, and only from there', async () => {
+    const fragment = await readFile(modelUrl(CLASSIFY), 'utf8');
+    const ctes = [...fragment.matchAll(/^(\w+) AS \($/gm)].map((m) => m[1]);
+    assert.deepEqual(ctes, ['unpivoted', 'unit_lookup', 'with_unit', 'normalised', 'classified', 'checked']);
+    const included = fragment.replace(/;\s*$/, '');
+    for (const name of ['silver.air_quality_hourly', 'silver.air_quality_rejected']) {
       const text = await readFile(modelUrl(name), 'utf8');
-      const m = /-- BEGIN shared: air_quality_classify[\s\S]*-- END shared: air_quality_classify/.exec(text);
-      assert.ok(m, `${name} has the shared block`);
-      return m[0];
-    };
-    assert.equal(await block('silver.air_quality_hourly'), await block('silver.air_quality_rejected'));
+      // Included once, as the first CTEs, and no rule or CTE of the classification copied back in.
+      assert.equal(text.match(/\{\{\s*include\(/g)?.length, 1, name);
+      assert.match(text, /^WITH\n\{\{ include\('silver_classify\.sql'\) \}\},\n/m, name);
+      for (const cte of ctes) assert.doesNotMatch(text, new RegExp(`^\\s*${cte} AS \\(`, 'm'), `${name} redefines ${cte}`);
+      assert.doesNotMatch(text.replace(/--.*$/gm, ''), /not_a_number|negative_value|unknown_unit|missing_key/, `${name} has its own reasons`);
+      // What runs is the fragment's text, verbatim.
+      const sql = await loadSqlModel(modelUrl(name), VARS);
+      assert.ok(sql.includes(`WITH\n${included},\n`), `${name} renders with the shared classification`);
+    }
   });
 });
 

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from '../src/errors.ts';
 import { loadSqlModel, renderSql } from '../src/engines/sql-template.ts';
+import { loadTopology } from '../src/config/topology.ts';
+import { referencedFiles, topologyFingerprint } from '../src/runtime/fingerprint.ts';
 
 const isCode = (code: string) => (e: unknown): boolean => e instanceof EngineError && e.code === code;
 
@@ -43,4 +45,24 @@ test('the taxi models share one rules definition: both render with the same CASE
   assert.ok(rules(silver).includes("THEN 'unknown_zone'"));
   assert.equal(rules(silver), rules(rejected));
   assert.doesNotMatch(silver + rejected, /\{\{|\}\}/);
+});
+
+test('live reload sees included files: referencedFiles lists them, and editing one changes the fingerprint', async () => {
+  const topo = await loadTopology(fileURLToPath(new URL('../topologies/air_quality.yaml', import.meta.url)));
+  const classify = fileURLToPath(new URL('../sql/air_quality/silver_classify.sql', import.meta.url));
+  assert.ok(referencedFiles(topo).includes(classify), 'the air_quality topology reads silver_classify.sql');
+  // Nested includes, on a copy: an edit two levels down restarts the topology.
+  const root = await mkdtemp(join(tmpdir(), 'strata-include-reload-'));
+  await mkdir(join(root, 'topologies'));
+  await mkdir(join(root, 'sql', 'parts'), { recursive: true });
+  await writeFile(join(root, 'sql', 'm.sql'), "WITH\n{{ include('parts/a.sql') }}\nSELECT * FROM checked");
+  await writeFile(join(root, 'sql', 'parts', 'a.sql'), "{{ include('b.sql') }}");
+  await writeFile(join(root, 'sql', 'parts', 'b.sql'), 'checked AS (SELECT 1 AS x)');
+  const file = join(root, 'topologies', 't.yaml');
+  await writeFile(file, "name: t\nsources:\n  s: { type: tlc, months: ['2025-01'] }\noperators:\n  b: { type: bronze, inputs: [s], table: bronze.t, partition_by: date, partition_expr: CAST(pickup_datetime AS DATE) }\n  m:\n    type: sql\n    inputs: [b]\n    sql: ../sql/m.sql\n    materialize: { mode: append, table: silver.t }\n");
+  const t = await loadTopology(file);
+  assert.deepEqual(referencedFiles(t), [join(root, 'sql', 'm.sql'), join(root, 'sql', 'parts', 'a.sql'), join(root, 'sql', 'parts', 'b.sql')]);
+  const before = topologyFingerprint(t);
+  await writeFile(join(root, 'sql', 'parts', 'b.sql'), 'checked AS (SELECT 2 AS x)');
+  assert.notEqual(topologyFingerprint(t), before);
 });

@@ -113,6 +113,28 @@ function renderInclude(file: string, vars: SqlVars, at: string, opts: RenderOpti
   return renderSql(text, vars, abs, { includeDir: dirname(abs), including: [...chain, abs] }).replace(/;\s*$/, '');
 }
 
+/**
+ * The files a model includes, directly or through other includes (absolute paths, first-seen order).
+ * Unreadable files and cycles are skipped here: rendering reports them. Used by live reload, so that
+ * an edit of a shared file (e.g. sql/air_quality/silver_classify.sql) restarts the topologies using it.
+ */
+export function includedFiles(file: string, seen: Set<string> = new Set()): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const dir = dirname(file);
+  for (const m of text.matchAll(INCLUDE_RE)) {
+    const abs = resolve(dir, m[2] as string);
+    if (seen.has(abs)) continue;
+    seen.add(abs);
+    includedFiles(abs, seen);
+  }
+  return [...seen];
+}
+
 /** Read a model file and render it. */
 export async function loadSqlModel(file: string | URL, vars: SqlVars = {}): Promise<string> {
   const text = await readFile(file, 'utf8');

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { LoadedTopology } from '../config/types.ts';
+import { includedFiles } from '../engines/sql-template.ts';
 
-/** The files a topology reads besides itself: SQL models, CSV relations and seeds, Avro schemas, locations. */
+/** The files a topology reads besides itself: SQL models and the files they include, CSV relations and seeds, Avro schemas, locations. */
 export function referencedFiles(t: LoadedTopology): string[] {
   const out = new Set<string>();
   const add = (p: string | undefined): void => {
@@ -16,6 +17,7 @@ export function referencedFiles(t: LoadedTopology): string[] {
   for (const op of Object.values(t.spec.operators)) {
     if (op.type !== 'sql') continue;
     add(op.sql);
+    if (op.sql) for (const f of includedFiles(resolve(t.baseDir, op.sql))) out.add(f);
     for (const rel of Object.values(op.relations ?? {})) if (rel.endsWith('.csv')) add(rel);
   }
   for (const s of t.spec.seeds ?? []) add(s.file);
