@@ -4,7 +4,8 @@
 // each, the warehouse equals the reference run (no duplicate, no missing row) and readers see no
 // temporary file. Runs against the real Kafka broker.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, symlink, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Partitioners } from 'kafkajs';
@@ -30,6 +31,7 @@ const POINTS = ['warehouse.before_rename', 'warehouse.after_rename', 'pipeline.b
 
 let emu: OpenMeteoEmulator;
 let readings: Reading[];
+let topology: string;
 let reference: Record<string, string[]>;
 const procs: StrataProcess[] = [];
 
@@ -68,6 +70,16 @@ async function visibleTemporaries(root: string): Promise<string[]> {
 
 before(async () => {
   await requireBroker();
+  // The shipped topology with small batches: a batch groups the ranges of several partitions and
+  // the stream takes several batches, so there are grouped batches to die in. The project's
+  // folders are linked, so paths stay inside the copy's root.
+  const proj = await mkdtemp(join(tmpdir(), 'strata-crash-'));
+  for (const d of ['sql', 'config', 'samples', 'schemas']) await symlink(join(ROOT, d), join(proj, d));
+  await mkdir(join(proj, 'topologies'));
+  const yaml = (await readFile(join(ROOT, 'topologies/air_quality.yaml'), 'utf8')).replace(/^(\s+)batch_rows: \d+$/m, '$1batch_rows: 60');
+  assert.match(yaml, /batch_rows: 60\n/);
+  topology = join(proj, 'topologies/air_quality.yaml');
+  await writeFile(topology, yaml);
   emu = await startOpenMeteoEmulator({ port: 0, host: '127.0.0.1' });
   const client = new OpenMeteoClient({ baseUrl: emu.url, retries: 1 });
   const locs = (await loadLocations(join(ROOT, 'config/locations.jsonl'))).filter((l) => ['hcmc', 'amsterdam', 'new_york'].includes(l.id));
@@ -93,7 +105,7 @@ test(`crash harness: ${RUNS} SIGKILLs at seeded points, restart, warehouse equal
     // Each batch renames many partition files (every table) but acks once: pick the n-th hit to match.
     const nth = 1 + Math.floor(r() * (point.startsWith('warehouse') ? 12 : 2));
     const prefix = freshName(`crash${run}`);
-    const { file: config, warehouse } = await testConfig({ prefix });
+    const { file: config, warehouse } = await testConfig({ prefix, topologies: [topology] });
     // Small messages in several sends, so there are many batches to die in.
     const producer = kafkaClient().producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

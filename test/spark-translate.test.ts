@@ -138,7 +138,7 @@ describe('every shipped model', () => {
       assert.equal(spec.type, 'sql');
       return translateToSpark(new SqlOperator(name, spec as never, { baseDir: topo.baseDir, vars: topo.spec.vars ?? {} }).sql);
     };
-    assert.match(op('silver'), /try_parse_json\(u\.units\) IS NOT NULL END\) THEN get_json_object\(u\.units, '\$\.' \|\| p\.pollutant\)|get_json_object\(units, '\$\.' \|\| pollutant\)/);
+    assert.match(op('silver'), /try_parse_json\(t\.units_key\) IS NOT NULL END\) THEN get_json_object\(t\.units_key, '\$\.' \|\| p\.pollutant\)/);
     assert.match(op('aqi_hourly'), /CAST\(FLOOR\(\(unix_micros\(CAST\(ts_utc AS TIMESTAMP_LTZ\)\) \/ 1e6\) \/ 3600\) AS BIGINT\)/);
     assert.match(op('aqi_daily'), /CAST\(from_utc_timestamp\(ts_utc, timezone\) AS DATE\) AS date_local/);
     assert.match(op('aqi_hourly'), /CAST\('2024' AS STRING\) AS us_aqi_pm25_table/);

@@ -7,62 +7,56 @@
 --
 -- Reads   input  — one Bronze batch (bronze.open_meteo_air_quality columns; see silver.air_quality_hourly.sql)
 -- Defines the CTEs
---         unpivoted   — wide → long: location_id, ts_utc, pollutant, raw_value, units, lineage; NULL values dropped
---         unit_lookup — (units, pollutant) → raw_unit, the JSON parsed once per distinct units text
---         with_unit   — unpivoted + raw_unit
---         normalised  — + unit_key (lower-cased, trimmed, defaulted) and molecular_weight (gases)
---         classified  — + unit_class ('μg/m³' | 'mg/m³' | 'ppm' | 'ppb' | 'index', NULL = unknown)
+--         unit_texts  — the batch's distinct `units` texts (a handful: one per API response), numbered
+--         pollutants  — the eight variables and the molecular weights of the gases
+--         unit_lookup — (units text, pollutant) → raw_unit, unit_key, molecular_weight
+--         unit_class  — + unit_class ('μg/m³' | 'mg/m³' | 'ppm' | 'ppb' | 'index', NULL = unknown)
+--         keyed       — input + the number of its units text (the long text is matched once per wide row)
+--         unpivoted   — wide → long: location_id, ts_utc, pollutant, raw_value, units_id, lineage; NULL values dropped
+--         classified  — unpivoted + raw_unit, unit_class, molecular_weight
 --         checked     — + reason (NULL when valid): missing_key | not_a_number | negative_value | unknown_unit
+--
+-- Everything about units is decided per (units text, pollutant) — a few dozen rows — and joined to
+-- the readings by a small integer: per reading there is no JSON, string or IN-list work.
 --
 -- Dialect-specific spots (for the Spark translation):
 --   1. json_valid(units) / json_extract_string(units, path)  → get_json_object(units, path)   [CTE unit_lookup]
 
-unpivoted AS (
-  -- Wide Bronze → long. A NULL concentration is "not measured": no row at all.
+unit_texts AS (
+  -- A missing `units` is matched as '' (not valid JSON, so every variable takes its default unit).
+  SELECT units_key, row_number() OVER (ORDER BY units_key) AS units_id
+  FROM (SELECT DISTINCT COALESCE(units, '') AS units_key FROM input) t
+),
+pollutants AS (
   -- us_aqi / european_aqi are not pollutants (we compute AQI in gold) and stay in Bronze only.
-            SELECT location_id, ts_utc, 'pm10'             AS pollutant, pm10             AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE pm10 IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'pm2_5'            AS pollutant, pm2_5            AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE pm2_5 IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'carbon_monoxide'  AS pollutant, carbon_monoxide  AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE carbon_monoxide IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'nitrogen_dioxide' AS pollutant, nitrogen_dioxide AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE nitrogen_dioxide IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'sulphur_dioxide'  AS pollutant, sulphur_dioxide  AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE sulphur_dioxide IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'ozone'            AS pollutant, ozone            AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE ozone IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'dust'             AS pollutant, dust             AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE dust IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'uv_index'         AS pollutant, uv_index         AS raw_value, units, _source, _ingested_at, _batch_id FROM input WHERE uv_index IS NOT NULL
+  -- Molecular weights (g/mol) for ppm/ppb → μg/m³ at 25 °C, 1 atm (molar volume 24.45 L/mol).
+            SELECT 'pm10'             AS pollutant, CAST(NULL AS DOUBLE)  AS molecular_weight
+  UNION ALL SELECT 'pm2_5'            AS pollutant, CAST(NULL AS DOUBLE)  AS molecular_weight
+  UNION ALL SELECT 'carbon_monoxide'  AS pollutant, CAST(28.01 AS DOUBLE) AS molecular_weight
+  UNION ALL SELECT 'nitrogen_dioxide' AS pollutant, CAST(46.01 AS DOUBLE) AS molecular_weight
+  UNION ALL SELECT 'sulphur_dioxide'  AS pollutant, CAST(64.07 AS DOUBLE) AS molecular_weight
+  UNION ALL SELECT 'ozone'            AS pollutant, CAST(48.00 AS DOUBLE) AS molecular_weight
+  UNION ALL SELECT 'dust'             AS pollutant, CAST(NULL AS DOUBLE)  AS molecular_weight
+  UNION ALL SELECT 'uv_index'         AS pollutant, CAST(NULL AS DOUBLE)  AS molecular_weight
 ),
 unit_lookup AS (
-  -- A batch carries a handful of distinct `units` texts (one per API response), so the JSON is parsed
-  -- once per (units, pollutant) here rather than once per row. Malformed or missing `units` gives
-  -- NULL, never an error.
+  -- Malformed or missing `units` gives NULL, never an error.
   SELECT
-    u.units, p.pollutant,
-    -- dialect: JSON extraction (DuckDB json_valid + json_extract_string; Spark: get_json_object(units, '$.' || pollutant)).
-    CASE WHEN json_valid(u.units) THEN json_extract_string(u.units, '$.' || p.pollutant) END AS raw_unit
-  FROM (SELECT DISTINCT units FROM input WHERE units IS NOT NULL) u
-  CROSS JOIN (SELECT DISTINCT pollutant FROM unpivoted) p
-),
-with_unit AS (
-  SELECT
-    v.location_id, v.ts_utc, v.pollutant, v.raw_value, v._source, v._ingested_at, v._batch_id, l.raw_unit
-  FROM unpivoted v
-  LEFT JOIN unit_lookup l ON l.units = v.units AND l.pollutant = v.pollutant
-),
-normalised AS (
-  SELECT
-    location_id, ts_utc, pollutant, raw_value, raw_unit, _source, _ingested_at, _batch_id,
+    units_id, pollutant, molecular_weight, raw_unit,
     -- No unit given for the variable: assume the unit Open-Meteo documents for it.
-    LOWER(TRIM(COALESCE(raw_unit, CASE WHEN pollutant = 'uv_index' THEN '' ELSE 'μg/m³' END))) AS unit_key,
-    -- Molecular weights (g/mol) for ppm/ppb → μg/m³ at 25 °C, 1 atm (molar volume 24.45 L/mol).
-    CASE pollutant
-      WHEN 'carbon_monoxide'  THEN CAST(28.01 AS DOUBLE)
-      WHEN 'nitrogen_dioxide' THEN CAST(46.01 AS DOUBLE)
-      WHEN 'sulphur_dioxide'  THEN CAST(64.07 AS DOUBLE)
-      WHEN 'ozone'            THEN CAST(48.00 AS DOUBLE)
-    END AS molecular_weight
-  FROM with_unit
+    LOWER(TRIM(COALESCE(raw_unit, CASE WHEN pollutant = 'uv_index' THEN '' ELSE 'μg/m³' END))) AS unit_key
+  FROM (
+    SELECT
+      t.units_id, p.pollutant, p.molecular_weight,
+      -- dialect: JSON extraction (DuckDB json_valid + json_extract_string; Spark: get_json_object(units, '$.' || pollutant)).
+      CASE WHEN json_valid(t.units_key) THEN json_extract_string(t.units_key, '$.' || p.pollutant) END AS raw_unit
+    FROM unit_texts t
+    CROSS JOIN pollutants p
+  ) u
 ),
-classified AS (
+unit_class AS (
   SELECT
-    location_id, ts_utc, pollutant, raw_value, raw_unit, _source, _ingested_at, _batch_id,
+    units_id, pollutant, raw_unit, molecular_weight,
     CASE
       WHEN pollutant = 'uv_index' AND unit_key IN ('', 'index') THEN 'index'
       WHEN pollutant = 'uv_index' THEN NULL
@@ -71,9 +65,33 @@ classified AS (
       WHEN unit_key IN ('mg/m³', 'mg/m3') THEN 'mg/m³'
       WHEN unit_key IN ('ppm', 'ppb') AND molecular_weight IS NOT NULL THEN unit_key
       ELSE NULL
-    END AS unit_class,
-    molecular_weight
-  FROM normalised
+    END AS unit_class
+  FROM unit_lookup
+),
+keyed AS (
+  SELECT
+    i.location_id, i.ts_utc, i.pm10, i.pm2_5, i.carbon_monoxide, i.nitrogen_dioxide, i.sulphur_dioxide, i.ozone,
+    i.dust, i.uv_index, i._source, i._ingested_at, i._batch_id, t.units_id
+  FROM input i
+  JOIN unit_texts t ON t.units_key = COALESCE(i.units, '')
+),
+unpivoted AS (
+  -- Wide Bronze → long. A NULL concentration is "not measured": no row at all.
+            SELECT location_id, ts_utc, 'pm10'             AS pollutant, pm10             AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE pm10 IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'pm2_5'            AS pollutant, pm2_5            AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE pm2_5 IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'carbon_monoxide'  AS pollutant, carbon_monoxide  AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE carbon_monoxide IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'nitrogen_dioxide' AS pollutant, nitrogen_dioxide AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE nitrogen_dioxide IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'sulphur_dioxide'  AS pollutant, sulphur_dioxide  AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE sulphur_dioxide IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'ozone'            AS pollutant, ozone            AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE ozone IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'dust'             AS pollutant, dust             AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE dust IS NOT NULL
+  UNION ALL SELECT location_id, ts_utc, 'uv_index'         AS pollutant, uv_index         AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE uv_index IS NOT NULL
+),
+classified AS (
+  SELECT
+    v.location_id, v.ts_utc, v.pollutant, v.raw_value, c.raw_unit, v._source, v._ingested_at, v._batch_id,
+    c.unit_class, c.molecular_weight
+  FROM unpivoted v
+  JOIN unit_class c ON c.units_id = v.units_id AND c.pollutant = v.pollutant
 ),
 checked AS (
   SELECT
