@@ -158,30 +158,35 @@ us_sub AS (
    AND c.c_u >= b.c_lo_u
    AND (b.next_lo_u IS NULL OR c.c_u < b.next_lo_u)
 ),
-us_ranked AS (
-  SELECT
-    location_id, ts_utc, pollutant, sub_index,
-    ROW_NUMBER() OVER (
-      PARTITION BY location_id, ts_utc
-      ORDER BY sub_index DESC,
-               CASE pollutant WHEN 'pm2_5' THEN 1 WHEN 'pm10' THEN 2 WHEN 'ozone' THEN 3
-                              WHEN 'nitrogen_dioxide' THEN 4 WHEN 'sulphur_dioxide' THEN 5 ELSE 6 END
-    ) AS rn
-  FROM us_sub
-),
-us_wide AS (
+us_subs AS (
   SELECT
     location_id, ts_utc,
     MAX(sub_index) AS us_aqi,
-    MAX(CASE WHEN rn = 1 THEN pollutant END) AS us_aqi_dominant,
     MAX(CASE WHEN pollutant = 'pm2_5'            THEN sub_index END) AS us_aqi_pm2_5,
     MAX(CASE WHEN pollutant = 'pm10'             THEN sub_index END) AS us_aqi_pm10,
     MAX(CASE WHEN pollutant = 'ozone'            THEN sub_index END) AS us_aqi_ozone,
     MAX(CASE WHEN pollutant = 'carbon_monoxide'  THEN sub_index END) AS us_aqi_carbon_monoxide,
     MAX(CASE WHEN pollutant = 'nitrogen_dioxide' THEN sub_index END) AS us_aqi_nitrogen_dioxide,
     MAX(CASE WHEN pollutant = 'sulphur_dioxide'  THEN sub_index END) AS us_aqi_sulphur_dioxide
-  FROM us_ranked
+  FROM us_sub
   GROUP BY location_id, ts_utc
+),
+us_wide AS (
+  -- Dominant: the first pollutant, in the fixed order, whose sub-index is the maximum (checked on
+  -- the wide row: no ranking window over every sub-index).
+  SELECT
+    location_id, ts_utc, us_aqi, us_aqi_pm2_5, us_aqi_pm10, us_aqi_ozone, us_aqi_carbon_monoxide,
+    us_aqi_nitrogen_dioxide, us_aqi_sulphur_dioxide,
+    CASE
+      WHEN us_aqi IS NULL                    THEN NULL
+      WHEN us_aqi_pm2_5 = us_aqi            THEN 'pm2_5'
+      WHEN us_aqi_pm10 = us_aqi             THEN 'pm10'
+      WHEN us_aqi_ozone = us_aqi            THEN 'ozone'
+      WHEN us_aqi_nitrogen_dioxide = us_aqi THEN 'nitrogen_dioxide'
+      WHEN us_aqi_sulphur_dioxide = us_aqi  THEN 'sulphur_dioxide'
+      ELSE 'carbon_monoxide'
+    END AS us_aqi_dominant
+  FROM us_subs
 ),
 
 -- ---------------------------------------------------------------- European AQI (Open-Meteo / EEA bands)
@@ -219,29 +224,31 @@ eu_sub AS (
    AND c.c >= b.c_lo
    AND (b.c_hi IS NULL OR c.c < b.c_hi)
 ),
-eu_ranked AS (
-  SELECT
-    location_id, ts_utc, pollutant, sub_index,
-    ROW_NUMBER() OVER (
-      PARTITION BY location_id, ts_utc
-      ORDER BY sub_index DESC,
-               CASE pollutant WHEN 'pm2_5' THEN 1 WHEN 'pm10' THEN 2 WHEN 'ozone' THEN 3
-                              WHEN 'nitrogen_dioxide' THEN 4 WHEN 'sulphur_dioxide' THEN 5 ELSE 6 END
-    ) AS rn
-  FROM eu_sub
-),
-eu_wide AS (
+eu_subs AS (
   SELECT
     location_id, ts_utc,
     MAX(sub_index) AS european_aqi,
-    MAX(CASE WHEN rn = 1 THEN pollutant END) AS european_aqi_dominant,
     MAX(CASE WHEN pollutant = 'pm2_5'            THEN sub_index END) AS european_aqi_pm2_5,
     MAX(CASE WHEN pollutant = 'pm10'             THEN sub_index END) AS european_aqi_pm10,
     MAX(CASE WHEN pollutant = 'nitrogen_dioxide' THEN sub_index END) AS european_aqi_nitrogen_dioxide,
     MAX(CASE WHEN pollutant = 'ozone'            THEN sub_index END) AS european_aqi_ozone,
     MAX(CASE WHEN pollutant = 'sulphur_dioxide'  THEN sub_index END) AS european_aqi_sulphur_dioxide
-  FROM eu_ranked
+  FROM eu_sub
   GROUP BY location_id, ts_utc
+),
+eu_wide AS (
+  SELECT
+    location_id, ts_utc, european_aqi, european_aqi_pm2_5, european_aqi_pm10, european_aqi_nitrogen_dioxide,
+    european_aqi_ozone, european_aqi_sulphur_dioxide,
+    CASE
+      WHEN european_aqi IS NULL                          THEN NULL
+      WHEN european_aqi_pm2_5 = european_aqi            THEN 'pm2_5'
+      WHEN european_aqi_pm10 = european_aqi             THEN 'pm10'
+      WHEN european_aqi_ozone = european_aqi            THEN 'ozone'
+      WHEN european_aqi_nitrogen_dioxide = european_aqi THEN 'nitrogen_dioxide'
+      ELSE 'sulphur_dioxide'
+    END AS european_aqi_dominant
+  FROM eu_subs
 )
 
 SELECT
