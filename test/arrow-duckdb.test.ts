@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Float64, Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
+import { Float64, Int32, Int64, Table, TimestampMillisecond, Type, Utf8, vectorFromArray } from 'apache-arrow';
 import { float64Vector, int32Vector, int64Vector, timestampMsVector, utf8Vector } from '../src/arrow/columns.ts';
 import { arrowToDuckDB, duckDBToArrow } from '../src/engines/duckdb/arrow.ts';
 import { openDuckDB } from '../src/engines/duckdb/instance.ts';
@@ -57,6 +57,9 @@ test('fast column builders and the typed-array load give the same rows as the ge
   const whole = cols(true);
   const fast = new Table([...whole.slice(0, 1000).batches, ...whole.slice(1000, 3100).batches, ...whole.slice(3100).batches]);
   assert.ok(fast.batches.length >= 3);
+  assert.equal(fast.schema.fields[0]!.type.typeId, Type.Dictionary, 'few distinct strings are dictionary-encoded');
+  // A column with mostly distinct strings stays plain.
+  assert.equal(utf8Vector(Array.from({ length: 100 }, (_, i) => `v${i}`)).type.typeId, Type.Utf8);
   await arrowToDuckDB(conn, 'fast', fast);
   await arrowToDuckDB(conn, 'slow', cols(false));
   const rows = async (t: string): Promise<unknown[][]> => (await conn.runAndReadAll(`SELECT * FROM ${t}`)).getRowsJS();

@@ -1,5 +1,5 @@
 import {
-  Float64, Int32, Int64, TimestampMillisecond, Utf8, makeData, makeVector, vectorFromArray,
+  Dictionary, Float64, Int32, Int64, TimestampMillisecond, Utf8, makeData, makeVector, vectorFromArray,
   type DataType, type Vector,
 } from 'apache-arrow';
 
@@ -57,29 +57,22 @@ export function timestampMsVector(values: ArrayLike<unknown>): Vector<TimestampM
   return makeVector(makeData({ type: new TimestampMillisecond(), length: values.length, data, ...validity(values) }));
 }
 
-/**
- * UTF-8 strings. Batches repeat the same strings (ids, units, sources) row after row, so each
- * distinct string is encoded once.
- */
-export function utf8Vector(values: ArrayLike<unknown>): Vector<Utf8> {
+/** Plain UTF-8 strings (offsets + bytes), each distinct string encoded once. */
+function plainUtf8(values: ArrayLike<unknown>): Vector<Utf8> {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
   const seen = new Map<string, Buffer>();
   const parts: Buffer[] = [];
   let bytes = 0;
-  let prev: string | undefined;
-  let prevBuf: Buffer | undefined;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v !== null && v !== undefined) {
       const s = v as string;
-      let b = s === prev ? prevBuf : seen.get(s);
+      let b = seen.get(s);
       if (!b) {
         b = Buffer.from(s, 'utf8');
         if (seen.size < 4096) seen.set(s, b);
       }
-      prev = s;
-      prevBuf = b;
       parts.push(b);
       bytes += b.length;
     }
@@ -92,6 +85,43 @@ export function utf8Vector(values: ArrayLike<unknown>): Vector<Utf8> {
     at += b.length;
   }
   return makeVector(makeData({ type: new Utf8(), length: n, data, valueOffsets: offsets, ...validity(values) }));
+}
+
+/** Most distinct values a string column may have to be dictionary-encoded. */
+const MAX_DICTIONARY = 1024;
+
+/**
+ * UTF-8 strings. Batches repeat the same strings (ids, units, sources, lineage) row after row: a
+ * column with few distinct values is dictionary-encoded (Int32 codes + the distinct strings), which
+ * is cheaper to build here and to load into DuckDB; other columns are plain.
+ */
+export function utf8Vector(values: ArrayLike<unknown>): Vector<Utf8> | Vector<Dictionary<Utf8, Int32>> {
+  const n = values.length;
+  const codes = new Int32Array(n);
+  const index = new Map<string, number>();
+  const dict: string[] = [];
+  let prev: unknown;
+  let prevCode = -1;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) continue;
+    if (v === prev) {
+      codes[i] = prevCode;
+      continue;
+    }
+    let c = index.get(v as string);
+    if (c === undefined) {
+      if (dict.length >= MAX_DICTIONARY || dict.length > n / 4 + 8) return plainUtf8(values);
+      c = dict.length;
+      dict.push(v as string);
+      index.set(v as string, c);
+    }
+    codes[i] = c;
+    prev = v;
+    prevCode = c;
+  }
+  const type = new Dictionary(new Utf8(), new Int32());
+  return makeVector(makeData({ type, length: n, data: codes, dictionary: plainUtf8(dict), ...validity(values) }));
 }
 
 /** A vector of `type` from JS values, through the fast builders where there is one. */

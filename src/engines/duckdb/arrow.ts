@@ -9,7 +9,7 @@ import {
   type Data, type DataType, type Vector,
 } from 'apache-arrow';
 import { EngineError } from '../../errors.ts';
-import { ident } from './instance.ts';
+import { ident, lit } from './instance.ts';
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
@@ -45,27 +45,71 @@ function codecFor(type: DataType, column: string): ColumnCodec {
 }
 
 /**
+ * The dictionary of a dictionary-encoded string column, when every chunk of it shares one (as the
+ * builders of src/arrow/columns.ts make them): loaded as integer codes and looked up in SQL.
+ */
+function sharedDictionary(vec: Vector): string[] | undefined {
+  if (vec.type.typeId !== Type.Dictionary || !vec.data.length) return undefined;
+  const dict = vec.data[0]!.dictionary;
+  if (!dict || dict.type.typeId !== Type.Utf8 || vec.data.some((d) => d.dictionary !== dict)) return undefined;
+  if (!vec.data.every((d) => d.values instanceof Int32Array)) return undefined;
+  return dict.toArray() as string[];
+}
+
+/**
  * Loads an Arrow table into a new DuckDB temp table, column-wise through data chunks
  * (the node API has no Arrow import, and row-wise appends are an order of magnitude slower).
+ * Dictionary-encoded strings cross as integer codes: a string per distinct value, not per row.
  */
 export async function arrowToDuckDB(conn: DuckDBConnection, name: string, table: Table): Promise<void> {
   const fields = table.schema.fields;
-  const codecs = fields.map((f) => codecFor(f.type, f.name));
+  const columns = fields.map((f) => table.getChild(f.name)!);
+  const dicts = columns.map(sharedDictionary);
+  const codecs = fields.map((f, i) => (dicts[i] && table.numRows > 0 ? CODES : codecFor(f.type.typeId === Type.Dictionary ? f.type.dictionary : f.type, f.name)));
+  const staged = dicts.some(Boolean) && table.numRows > 0 ? `${name}__codes` : name;
   const cols = fields.map((f, i) => `${ident(f.name)} ${codecs[i]!.sqlType}`).join(', ');
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(name)} (${cols})`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(staged)} (${cols})`);
   if (table.numRows === 0) return;
+  await append(conn, staged, table.numRows, columns, codecs);
+  if (staged === name) return;
+  const select = fields.map((f, i) => {
+    const d = dicts[i];
+    return d ? `${d.length ? `[${d.map(lit).join(', ')}]` : 'CAST([] AS VARCHAR[])'}[${ident(f.name)} + 1] AS ${ident(f.name)}` : ident(f.name);
+  });
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(name)} AS SELECT ${select.join(', ')} FROM ${ident(staged)}`);
+  await conn.run(`DROP TABLE ${ident(staged)}`);
+}
+
+/** The dictionary index of row `row` (null when the row is null); get() would decode it. */
+function codeAt(vec: Vector, row: number): number | null {
+  let base = 0;
+  for (const d of vec.data) {
+    if (row < base + d.length) {
+      const i = row - base;
+      const bit = d.offset + i;
+      if (d.nullCount && d.nullBitmap?.length && (d.nullBitmap[bit >> 3]! & (1 << (bit & 7))) === 0) return null;
+      return (d.values as Int32Array)[i]!;
+    }
+    base += d.length;
+  }
+  return null;
+}
+
+/** Dictionary codes: Arrow's Int32 indices, copied as they are. */
+const CODES: ColumnCodec = { duck: INTEGER, sqlType: 'INTEGER', toDuck: (v) => v as number };
+
+async function append(conn: DuckDBConnection, name: string, numRows: number, columns: Vector[], codecs: ColumnCodec[]): Promise<void> {
   const appender = await conn.createAppender(name, 'main', 'temp');
   try {
-    const columns = fields.map((f) => table.getChild(f.name)!);
-    for (let start = 0; start < table.numRows; start += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, table.numRows - start);
+    for (let start = 0; start < numRows; start += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, numRows - start);
       const chunk = DuckDBDataChunk.create(codecs.map((c) => c.duck), n);
       columns.forEach((vec, ci) => {
         if (!fillFast(chunk, ci, vec, start, n)) {
           const codec = codecs[ci]!;
           const values: DuckDBValue[] = new Array(n);
           for (let r = 0; r < n; r++) {
-            const v: unknown = vec.get(start + r);
+            const v: unknown = codec === CODES ? codeAt(vec, start + r) : vec.get(start + r);
             values[r] = v === null || v === undefined ? null : codec.toDuck(v);
           }
           chunk.setColumnValues(ci, values);
@@ -119,7 +163,7 @@ function fillFast(chunk: DuckDBDataChunk, ci: number, vec: Vector, start: number
   };
   if (out instanceof DuckDBDoubleVector && typeId === Type.Float && data.values instanceof Float64Array) {
     itemsOf<Float64Array>(out).set((data.values as Float64Array).subarray(at, at + n));
-  } else if (out instanceof DuckDBIntegerVector && typeId === Type.Int && data.values instanceof Int32Array) {
+  } else if (out instanceof DuckDBIntegerVector && (typeId === Type.Int || typeId === Type.Dictionary) && data.values instanceof Int32Array) {
     itemsOf<Int32Array>(out).set((data.values as Int32Array).subarray(at, at + n));
   } else if (out instanceof DuckDBBigIntVector && typeId === Type.Int && data.values instanceof BigInt64Array) {
     itemsOf<BigInt64Array>(out).set((data.values as BigInt64Array).subarray(at, at + n));
