@@ -117,13 +117,22 @@ export class SqlOperator implements Operator {
     const held = part ? partitionValues(existing, part) : [];
     const inHeld = !part ? 'TRUE' : held.length ? `COALESCE(CAST(${ident(part)} AS VARCHAR) IN (${held.map(lit).join(', ')}), FALSE)` : 'FALSE';
     if (existing.length) {
-      const merged = `${out}_merged`;
       const existingSql = warehouse.readSql(existing, Boolean(part))!;
-      await conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${ident(merged)} AS ${latest(`(SELECT * FROM ${ident(out)} WHERE ${inHeld} UNION ALL BY NAME SELECT * FROM ${existingSql})`)}`,
+      const incoming = `(SELECT * FROM ${ident(out)} WHERE ${inHeld})`;
+      // Usually no incoming row is older than a stored one (new data, or a re-run of the same data):
+      // then the merge is the incoming rows plus the stored rows whose key is not among them — a
+      // hash anti join instead of ranking the union. Late or replayed older data ranks the union.
+      // (An exact tie on order_by is either row in the ranking; here the incoming one.)
+      const cols = this.m.order_by!.map(ident);
+      const tuple = `{${cols.map((c, i) => `'k${i}': ${c}`).join(', ')}}`;
+      const newer = await conn.runAndReadAll(
+        `SELECT (SELECT count(*) > 0 AND ${cols.map((c) => `count(${c}) = count(*)`).join(' AND ')} AND min(${tuple}) >= (SELECT max(${tuple}) FROM ${existingSql}) FROM ${incoming})`,
       );
-      await warehouse.write(conn, ident(merged), this.table, { partitionBy: part, fileName: DATA_FILE });
-      await conn.run(`DROP TABLE ${ident(merged)}`);
+      const sql = newer.getRowsJS()[0]![0] === true
+        ? `${incoming} UNION ALL BY NAME (SELECT * FROM ${existingSql} ANTI JOIN (SELECT ${key} FROM ${incoming}) USING (${key}))`
+        : latest(`(${incoming} UNION ALL BY NAME SELECT * FROM ${existingSql})`);
+      // Written straight from the query: the merged rows are never materialised in memory first.
+      await warehouse.write(conn, `(${sql})`, this.table, { partitionBy: part, fileName: DATA_FILE });
     }
     if (!existing.length || (part && held.length < partitions.length)) {
       const fresh = existing.length ? `(SELECT * FROM ${ident(out)} WHERE NOT (${inHeld}))` : ident(out);
