@@ -10,6 +10,7 @@ import { openDuckDB } from '../engines/duckdb/instance.ts';
 import { logger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { goldFreshness } from '../observability/freshness.ts';
+import { httpAuthToken } from '../observability/auth.ts';
 import { startHttpServer, type HealthCheck } from '../observability/server.ts';
 import type { ScheduledRun } from '../sources/open-meteo/poll-source.ts';
 import { RunHistory, type RunRecord } from './runs.ts';
@@ -39,6 +40,8 @@ export class Service {
   private readonly fingerprints = new Map<string, string>();
   private configHash = '';
   private watcher?: FolderWatcher;
+  /** The HTTP bearer token (from http.auth_token_env/_file); kept out of `config`, which is logged. */
+  private authToken?: string;
 
   constructor(public config: ServiceConfig, log: Logger = logger()) {
     this.log = log.child({ service: config.service.name });
@@ -62,6 +65,7 @@ export class Service {
       if (t.spec.enabled === false) continue;
       topologies.push(t);
     }
+    this.authToken = httpAuthToken(this.config.http, process.env, this.config.file);
     await this.warehouse.cleanStaging();
     this.db = await openDuckDB({ ...this.config.duckdb, temp_directory: resolve(this.warehouse.root, '_state', 'duckdb_tmp') });
     if (this.config.metrics.enabled) {
@@ -71,8 +75,9 @@ export class Service {
         metrics: this.metrics,
         checks: () => this.checks(),
         runs: async (q) => (await this.runs.list({ topology: q.topology, kind: q.kind, parent: q.parent })).slice(0, q.limit),
+        authToken: () => this.authToken,
       });
-      this.log.info({ url: this.http.url }, 'metrics and health endpoints listening');
+      this.log.info({ url: this.http.url, auth: this.authToken ? 'bearer token (all but /healthz, /metrics)' : 'none' }, 'metrics and health endpoints listening');
     }
     for (const t of topologies) await this.startPipeline(t);
     this.configHash = serviceConfigHash(this.config.file);
@@ -131,12 +136,14 @@ export class Service {
     if (configHash !== this.configHash) {
       try {
         const next = await loadServiceConfig(this.config.file);
+        const token = httpAuthToken(next.http, process.env, next.file); // a bad token source rejects the whole edit
         if (next.service.warehouse !== this.config.service.warehouse || next.metrics.port !== this.config.metrics.port || next.metrics.host !== this.config.metrics.host) {
           this.log.warn({ file: this.config.file }, 'warehouse and metrics address changes take effect at the next restart');
           next.service.warehouse = this.config.service.warehouse;
           next.metrics = this.config.metrics;
         }
         this.config = next;
+        this.authToken = token;
         this.configHash = configHash;
         this.fingerprints.clear(); // every topology restarts with the new settings
         this.log.info({ file: this.config.file }, 'service config reloaded');
