@@ -19,6 +19,7 @@ import { Warehouse } from '../warehouse/warehouse.ts';
 import { buildGraph } from './build.ts';
 import { topologyFiles } from './discover.ts';
 import { Pipeline } from './pipeline.ts';
+import type { FailingBatch } from './retry.ts';
 import { topologyFingerprint, watchedFolders } from './fingerprint.ts';
 import { FolderWatcher } from './watch.ts';
 
@@ -105,7 +106,10 @@ export class Service {
     });
     if (scheduled.length) this.scheduled.add(t.spec.name);
     else this.scheduled.delete(t.spec.name);
-    const p = new Pipeline(t, graph, { db: this.db!, warehouse: this.warehouse, log: this.log, metrics: this.metrics });
+    // A live service never gives up on a batch that an operator or a warehouse write fails on (a SQL
+    // bug, a full or read-only disk): dropping or dead-lettering it would lose good records. It retries
+    // with capped back-off, reports not ready, and goes on once the SQL is fixed or the disk recovers.
+    const p = new Pipeline(t, graph, { db: this.db!, warehouse: this.warehouse, log: this.log, metrics: this.metrics }, { retries: Infinity, maxRetryBackoffMs: RETRY_MAX_BACKOFF_MS });
     await p.start();
     this.pipelines.set(t.spec.name, p);
     this.fingerprints.set(t.spec.name, topologyFingerprint(t));
@@ -204,13 +208,15 @@ export class Service {
   }
 
   /**
-   * /readyz: per topology, that it runs and its latest batch did not fail; for a topology with a
-   * scheduled source, that a batch was committed within `metrics.max_batch_age_seconds` (0 = no
-   * limit; a topic may rightly stay idle, its lag is on the Kafka dashboard); and each source's own
-   * health (upstream reachable, last poll ok, consumer connected).
+   * /readyz: that no warehouse write keeps failing (disk full, read-only: the OS error and path);
+   * per topology, that it runs, no batch is held by a failing operator, and its latest batch did not
+   * fail; for a topology with a scheduled source, that a batch was committed within
+   * `metrics.max_batch_age_seconds` (0 = no limit; a topic may rightly stay idle, its lag is on the
+   * Kafka dashboard); and each source's own health (upstream reachable, last poll ok, consumer
+   * connected).
    */
   checks(): HealthCheck[] {
-    const out: HealthCheck[] = [];
+    const out: HealthCheck[] = [{ name: 'warehouse', check: () => warehouseHealth(this.warehouse.root, [...this.pipelines.values()]) }];
     const maxAge = this.config.metrics.max_batch_age_seconds ?? 0;
     for (const p of this.pipelines.values()) {
       out.push({ name: `topology:${p.name}`, check: () => topologyHealth(p) });
@@ -255,8 +261,23 @@ export class Service {
 function topologyHealth(p: Pipeline): { ok: boolean; detail: string } {
   const s = p.status;
   if (!s.running) return { ok: false, detail: 'not running' };
+  if (s.failing) return { ok: false, detail: describeFailing(s.failing) };
   if (s.lastFailedAt && s.lastFailedAt >= (s.lastBatchAt ?? 0)) return { ok: false, detail: `last batch failed: ${s.lastError ?? 'unknown error'}` };
   return { ok: true, detail: `${s.batches} batches committed, ${s.failedBatches} failed${s.lastError ? ` (earlier failure: ${s.lastError})` : ''}` };
+}
+
+/** Longest wait between two attempts at a failing batch. */
+const RETRY_MAX_BACKOFF_MS = 30_000;
+
+function describeFailing(f: FailingBatch): string {
+  const next = f.nextRetryAt ? `, next in ${Math.max(0, Math.round((f.nextRetryAt - Date.now()) / 1000))} s` : '';
+  return `operator ${f.operator} failing on batch ${f.batch} since ${new Date(f.since).toISOString()} (${f.attempts} attempt${f.attempts === 1 ? '' : 's'}${next}; the batch is held, not dropped): ${f.error}`;
+}
+
+/** Not ready while a table write keeps failing (disk full, read-only, permissions): which, and the OS error. */
+function warehouseHealth(root: string, pipelines: Pipeline[]): { ok: boolean; detail: string } {
+  const failing = pipelines.flatMap((p) => (p.status.failing?.cause === 'warehouse' ? [`${p.name}.${p.status.failing.operator}: ${p.status.failing.error}`] : []));
+  return failing.length ? { ok: false, detail: `writes failing, retried with back-off: ${failing.join('; ')}` } : { ok: true, detail: `${root}: no failing write` };
 }
 
 function lastBatchHealth(p: Pipeline, maxAgeSeconds: number): { ok: boolean; detail: string } {

@@ -6,7 +6,8 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { AckOutcome, SourceBatch } from '../../runtime/batch.ts';
 import type { FetchedBatch, OutgoingMessage, TopicConsumer, TopicMessage, Transport } from '../../transport/transport.ts';
-import { ackable, type Source } from '../source.ts';
+import { backoffMs, pause } from '../../runtime/retry.ts';
+import type { Source } from '../source.ts';
 import { VALIDATORS, type RecordValidator } from './validate.ts';
 
 export interface TopicSourceDeps {
@@ -29,9 +30,6 @@ interface Item {
   error?: string;
   rows: number;
 }
-
-/** A batch the pipeline could not commit is offered again this many times, then dead-lettered. */
-const ATTEMPTS = 3;
 
 /**
  * Reads Avro messages from a topic (Kafka, or the in-process transport) as Arrow batches. Bad
@@ -87,7 +85,7 @@ export class TopicSource implements Source {
             if (dlq && rejected.length) {
               if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
             }
-            yield* this.deliver(fetched, range, first, last, signal);
+            if (!(yield* this.deliver(fetched, range, first, last, signal))) return; // stopping: the range stays uncommitted
             const committed = await fetched.commit(last);
             this.deps.metrics?.consumerCommits.inc({ ...labels, topic: fetched.topic, result: committed ? 'ok' : 'lost' });
             if (!committed) break; // partition lost: its new owner re-delivers the rest
@@ -103,8 +101,12 @@ export class TopicSource implements Source {
     }
   }
 
-  /** Yields the range's batch until the pipeline commits it; after ATTEMPTS failures, dead-letters it whole. */
-  private async *deliver(fetched: FetchedBatch, range: Item[], first: string, last: string, signal: AbortSignal): AsyncIterable<SourceBatch> {
+  /**
+   * Yields the range's batch until the pipeline commits it (true), or false when stopped first. A
+   * batch the pipeline could not commit is offered again, never dead-lettered: an operator or
+   * warehouse error is not bad data (bad messages were dead-lettered when decoded).
+   */
+  private async *deliver(fetched: FetchedBatch, range: Item[], first: string, last: string, signal: AbortSignal): AsyncGenerator<SourceBatch, boolean> {
     const id = `${this.deps.transport.kind}-${fetched.topic}-${fetched.partition}-${first}-${last}${this.epoch}`;
     const position = { describe: `${this.deps.transport.kind}:${fetched.topic}/${fetched.partition}@${first}-${last}`, topic: fetched.topic, partition: fetched.partition, first, last };
     for (let attempt = 1; ; attempt++) {
@@ -122,19 +124,11 @@ export class TopicSource implements Source {
         },
       };
       await acked;
-      if (!outcome?.failed) return;
-      if (attempt >= ATTEMPTS || signal.aborted) {
-        if (signal.aborted) return;
-        this.deps.log.error({ batch: id, error: outcome.error }, 'batch failed repeatedly; dead-lettering its messages');
-        for (const i of good) Object.assign(i, { value: undefined, reason: 'pipeline_failed', error: outcome.error ?? 'the pipeline failed on this batch' });
-        const { ack, acked: deadAcked } = ackable();
-        // Only the records that had not been dead-lettered already: the others are in the table under `id`.
-        yield { meta: { topology: this.deps.topology, batchId: `${id}-failed`, source: this.name, createdAt: Date.now(), position }, table: this.layout.toArrow([]), rejects: this.rejects(good), ack };
-        await deadAcked;
-        return;
-      }
-      this.deps.log.warn({ batch: id, attempt, error: outcome.error }, 'pipeline failed on a batch; offering it again');
-      await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+      if (!outcome?.failed) return true;
+      if (signal.aborted) return false;
+      const delay = backoffMs(attempt - 1, 1000, 30_000);
+      this.deps.log.warn({ batch: id, attempt, error: outcome.error, retry_in_ms: delay }, 'pipeline failed on a batch; offering it again');
+      if (!(await pause(delay, signal))) return false;
     }
   }
 
