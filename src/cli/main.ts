@@ -12,7 +12,7 @@ STRATA_METRICS_HOST, STRATA_METRICS_PORT, STRATA_LOG_LEVEL (see README).`);
 
 program
   .command('run')
-  .description('run the service: every enabled topology, its schedules, /metrics /healthz /readyz')
+  .description('run the service: every enabled topology, its schedules, /metrics /healthz /readyz /runs (http.auth_token_env|_file: bearer token for all but /healthz, /metrics)')
   .option('--config <file>', 'service config file (default: $STRATA_CONFIG or config/default.yaml)')
   .action(async (o: { config?: string }) => (await import('./commands/run.ts')).runCommand(o));
 

@@ -153,6 +153,11 @@ export interface ServiceConfig {
   };
   /** The HTTP server (/metrics, /healthz, /readyz, /runs); /readyz fails when a live topology committed nothing for max_batch_age_seconds (0 = no limit). */
   metrics: { host: string; port: number; enabled: boolean; max_batch_age_seconds: number };
+  /**
+   * Access to that server: a bearer token for every endpoint but /healthz and /metrics, named by
+   * environment variable or file (never written in the config; read by observability/auth.ts).
+   */
+  http?: { auth_token_env?: string; auth_token_file?: string };
   open_meteo: {
     base_url: string;
     timeout_ms: number;

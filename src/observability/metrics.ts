@@ -54,6 +54,7 @@ export class Metrics {
   readonly batchLatency: Histogram<'topology' | 'source'>;
   readonly batchRows: Histogram<'topology'>;
   readonly batches: Counter<'topology' | 'status'>;
+  readonly operatorFailures: Counter<'topology' | 'operator' | 'cause'>;
   readonly inFlight: Gauge<'topology'>;
   readonly lastBatchTimestamp: Gauge<'topology'>;
   readonly deadLetters: Counter<'topology' | 'source' | 'reason'>;
@@ -133,7 +134,12 @@ export class Metrics {
       [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     );
     this.batchRows = histogram('strata_batch_rows', 'Records per batch handed over by a source (batch size).', ['topology'], [1, 10, 100, 1000, 5000, 10000, 50000, 100000, 500000]);
-    this.batches = counter('strata_batches_total', 'Source batches processed, by outcome: ok (committed) or failed (an operator failed after its retries).', ['topology', 'status']);
+    this.batches = counter('strata_batches_total', 'Source batches processed, by outcome: ok (committed) or failed (not committed: a bounded run used up its retries, or the pipeline stopped while retrying it; the source re-delivers it).', ['topology', 'status']);
+    this.operatorFailures = counter(
+      'strata_operator_failures_total',
+      'Failed attempts of an operator on a batch, each retried with back-off until it commits; cause: warehouse (writing its table failed: disk full, read-only, permissions) or operator (its SQL or the engine).',
+      ['topology', 'operator', 'cause'],
+    );
     this.inFlight = gauge('strata_batches_in_flight', 'Batches loaded and not yet committed or failed.', ['topology']);
     this.lastBatchTimestamp = gauge('strata_last_batch_timestamp_seconds', 'Unix time of the last batch a topology committed.', ['topology']);
     this.deadLetters = counter(
@@ -314,6 +320,7 @@ export class Metrics {
       this.recordsIn.inc({ topology, operator }, 0);
       this.recordsOut.inc({ topology, operator }, 0);
       this.batchDuration.zero({ topology, operator });
+      for (const cause of ['warehouse', 'operator']) this.operatorFailures.inc({ topology, operator, cause }, 0);
     }
     for (const source of parts.sources ?? []) this.batchLatency.zero({ topology, source });
     for (const source of parts.scheduledSources ?? []) {

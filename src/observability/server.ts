@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkBearer } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface HealthCheck {
@@ -17,6 +18,8 @@ export interface RunsQuery {
 
 const ENDPOINTS = ['/metrics', '/healthz', '/readyz', '/runs'];
 const KINDS = new Set(['backfill', 'chunk', 'scheduled']);
+/** Open even with a token: liveness probes and Prometheus scrapes carry no credentials. */
+const OPEN = new Set(['/healthz', '/metrics']);
 
 /**
  * The HTTP face of the service:
@@ -25,6 +28,8 @@ const KINDS = new Set(['backfill', 'chunk', 'scheduled']);
  * - `/readyz`: 200 when every check passes (sources connected, pipelines healthy, last batch
  *   recent), else 503; the JSON body lists every check and names the failing ones with why;
  * - `/runs[?topology=T&kind=K&parent=ID&limit=N]`: the run history (newest first) as JSON.
+ * With `authToken` returning a token, every path but /healthz and /metrics needs
+ * `Authorization: Bearer <token>` (else 401 with `WWW-Authenticate: Bearer`).
  */
 export async function startHttpServer(opts: {
   host: string;
@@ -32,6 +37,8 @@ export async function startHttpServer(opts: {
   metrics: Metrics;
   checks: () => HealthCheck[];
   runs?: (q: RunsQuery) => Promise<unknown[]>;
+  /** The bearer token, read on each request (a reloaded config may change it); undefined = no auth. */
+  authToken?: () => string | undefined;
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const started = Date.now();
   const server = createServer((req, res) => {
@@ -41,6 +48,16 @@ export async function startHttpServer(opts: {
       res.end(req.method === 'HEAD' ? undefined : `${JSON.stringify(body)}\n`);
     };
     const fail = (err: Error): void => json(500, { error: err.message });
+    const token = OPEN.has(url.pathname) ? undefined : opts.authToken?.();
+    if (token !== undefined) {
+      const auth = checkBearer(req.headers.authorization, token);
+      if (auth !== 'ok') {
+        // RFC 6750: no credentials → just the challenge; wrong ones → error="invalid_token".
+        res.setHeader('www-authenticate', auth === 'missing' ? 'Bearer realm="strata"' : 'Bearer realm="strata", error="invalid_token"');
+        json(401, { error: auth === 'missing' ? 'missing bearer token (Authorization: Bearer <token>)' : 'invalid bearer token', open_endpoints: [...OPEN] });
+        return;
+      }
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       json(405, { error: `method ${req.method} not allowed`, endpoints: ENDPOINTS });

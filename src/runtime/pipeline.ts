@@ -14,6 +14,7 @@ import type { OperatorOutput, SourceBatch } from './batch.ts';
 import type { BuiltGraph } from './build.ts';
 import { datesBetween } from '../operators/dates.ts';
 import { failpoint } from './failpoints.ts';
+import { backoffMs, failureCause, pause, type FailingBatch } from './retry.ts';
 import { resolve } from 'node:path';
 
 /** One batch travelling through the graph: each node's output so far. */
@@ -42,6 +43,8 @@ export interface PipelineStatus {
   /** When the pipeline started, and how many of its sources are still producing (not finished). */
   startedAt?: number;
   liveSources: number;
+  /** A batch being retried after its operator failed (not ready until it commits). */
+  failing?: FailingBatch;
 }
 
 const RETRIES = 3;
@@ -55,10 +58,14 @@ export interface PipelineOptions {
    */
   skipLayers?: ReadonlySet<Layer>;
   window?: { start: string; end: string };
-  /** Attempts per operator and batch before the batch is failed (default 3). */
+  /**
+   * Attempts per operator and batch before the batch is failed (default 3). Infinity (the service):
+   * until it commits or the pipeline stops, as an operator or warehouse error is not bad data.
+   */
   retries?: number;
-  /** Back-off base between attempts, ms (default 200). */
+  /** Back-off base between attempts, ms (default 200), doubling up to maxRetryBackoffMs (default 30 s). */
   retryBackoffMs?: number;
+  maxRetryBackoffMs?: number;
   /**
    * Only operators of these layers run; the others neither run nor replay (a Spark backfill chunk
    * runs Bronze here and hands Silver and Gold to Spark). Default: every layer.
@@ -231,7 +238,15 @@ export class Pipeline {
     this.deps.metrics?.inFlight.inc({ topology: this.name });
     this.deps.metrics?.batchRows.observe({ topology: this.name }, rows);
     const log = this.deps.log.child({ topology: this.name, ...(batch.meta.runId ? { run: batch.meta.runId } : {}), batch: batch.meta.batchId });
-    if (batch.rejects && batch.rejects.numRows > 0) await this.writeDeadLetters(sourceName, batch);
+    for (let attempt = 1; batch.rejects && batch.rejects.numRows > 0; attempt++) {
+      try {
+        await this.writeDeadLetters(sourceName, batch);
+        this.recovered(batch.meta.batchId);
+        break;
+      } catch (err) {
+        if (!(await this.retryAfter(err, sourceName, batch.meta.batchId, log, attempt))) throw err;
+      }
+    }
     const outputs = new Map<string, OperatorOutput>([[sourceName, { relation: rel, rows, partitions: [] }]]);
     return { batch, outputs, started, timings: new Map([['load', Date.now() - started]]), ctx: { conn, warehouse: this.deps.warehouse, meta: batch.meta, log } };
   }
@@ -267,19 +282,44 @@ export class Pipeline {
         } else this.status.rowsOut += out.rows;
         st.outputs.set(name, out);
         this.options.onOutput?.(name, out, st.batch.meta);
+        this.recovered(st.batch.meta.batchId);
         return st;
       } catch (err) {
-        st.ctx.log.warn({ err, operator: name, attempt }, 'operator failed on batch');
-        if (attempt >= (this.options.retries ?? RETRIES)) {
+        if (!(await this.retryAfter(err, name, st.batch.meta.batchId, st.ctx.log, attempt))) {
           // Writes are idempotent per batch, so a later re-delivery of this batch repairs what it half-did.
           st.outputs.set('__failed__', { rows: 0, partitions: [] });
-          this.status.lastError = `${name}: ${(err as Error).message}`;
-          this.status.lastFailedAt = Date.now();
           return st;
         }
-        await new Promise((r) => setTimeout(r, (this.options.retryBackoffMs ?? 200) * 2 ** attempt));
       }
     }
+  }
+
+  /**
+   * After a failed attempt: counts it, marks the topology not ready (operator, batch, error) and
+   * waits the back-off. False when the batch is given up: its attempts are used up (a bounded run,
+   * e.g. a backfill chunk, which retries the chunk itself) or the pipeline is stopping.
+   */
+  private async retryAfter(err: unknown, operator: string, batch: string, log: Logger, attempt: number): Promise<boolean> {
+    const error = (err as Error).message;
+    const cause = failureCause(err);
+    this.deps.metrics?.operatorFailures.inc({ topology: this.name, operator, cause });
+    this.status.lastError = `${operator}: ${error}`;
+    this.status.lastFailedAt = Date.now();
+    const giveUp = attempt >= (this.options.retries ?? RETRIES) || this.abort.signal.aborted;
+    const delay = backoffMs(attempt, this.options.retryBackoffMs ?? 200, this.options.maxRetryBackoffMs ?? 30_000);
+    const prev = this.status.failing;
+    const since = prev?.operator === operator && prev.batch === batch ? prev.since : Date.now();
+    this.status.failing = giveUp ? undefined : { operator, batch, cause, attempts: attempt, since, error, nextRetryAt: Date.now() + delay };
+    log.warn({ err, operator, attempt, cause, ...(giveUp ? {} : { retry_in_ms: delay }) }, giveUp ? 'operator failed on batch; giving up on it' : 'operator failed on batch; retrying');
+    if (!giveUp && (await pause(delay, this.abort.signal))) return true;
+    this.status.failing = undefined; // given up: /readyz reports "last batch failed" from here
+    return false;
+  }
+
+  private recovered(batch: string): void {
+    if (this.status.failing?.batch !== batch) return;
+    this.deps.log.info({ topology: this.name, batch, operator: this.status.failing.operator, attempts: this.status.failing.attempts }, 'batch recovered after failed attempts');
+    this.status.failing = undefined;
   }
 
   private async commit(st: BatchState): Promise<BatchState | undefined> {

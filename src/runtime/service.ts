@@ -10,6 +10,7 @@ import { openDuckDB } from '../engines/duckdb/instance.ts';
 import { logger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { goldFreshness } from '../observability/freshness.ts';
+import { httpAuthToken } from '../observability/auth.ts';
 import { startHttpServer, type HealthCheck } from '../observability/server.ts';
 import type { ScheduledRun } from '../sources/open-meteo/poll-source.ts';
 import { RunHistory, type RunRecord } from './runs.ts';
@@ -18,6 +19,7 @@ import { Warehouse } from '../warehouse/warehouse.ts';
 import { buildGraph } from './build.ts';
 import { topologyFiles } from './discover.ts';
 import { Pipeline } from './pipeline.ts';
+import type { FailingBatch } from './retry.ts';
 import { topologyFingerprint, watchedFolders } from './fingerprint.ts';
 import { FolderWatcher } from './watch.ts';
 
@@ -39,6 +41,8 @@ export class Service {
   private readonly fingerprints = new Map<string, string>();
   private configHash = '';
   private watcher?: FolderWatcher;
+  /** The HTTP bearer token (from http.auth_token_env/_file); kept out of `config`, which is logged. */
+  private authToken?: string;
 
   constructor(public config: ServiceConfig, log: Logger = logger()) {
     this.log = log.child({ service: config.service.name });
@@ -62,6 +66,7 @@ export class Service {
       if (t.spec.enabled === false) continue;
       topologies.push(t);
     }
+    this.authToken = httpAuthToken(this.config.http, process.env, this.config.file);
     await this.warehouse.cleanStaging();
     this.db = await openDuckDB({ ...this.config.duckdb, temp_directory: resolve(this.warehouse.root, '_state', 'duckdb_tmp') });
     if (this.config.metrics.enabled) {
@@ -71,8 +76,9 @@ export class Service {
         metrics: this.metrics,
         checks: () => this.checks(),
         runs: async (q) => (await this.runs.list({ topology: q.topology, kind: q.kind, parent: q.parent })).slice(0, q.limit),
+        authToken: () => this.authToken,
       });
-      this.log.info({ url: this.http.url }, 'metrics and health endpoints listening');
+      this.log.info({ url: this.http.url, auth: this.authToken ? 'bearer token (all but /healthz, /metrics)' : 'none' }, 'metrics and health endpoints listening');
     }
     for (const t of topologies) await this.startPipeline(t);
     this.configHash = serviceConfigHash(this.config.file);
@@ -100,7 +106,10 @@ export class Service {
     });
     if (scheduled.length) this.scheduled.add(t.spec.name);
     else this.scheduled.delete(t.spec.name);
-    const p = new Pipeline(t, graph, { db: this.db!, warehouse: this.warehouse, log: this.log, metrics: this.metrics });
+    // A live service never gives up on a batch that an operator or a warehouse write fails on (a SQL
+    // bug, a full or read-only disk): dropping or dead-lettering it would lose good records. It retries
+    // with capped back-off, reports not ready, and goes on once the SQL is fixed or the disk recovers.
+    const p = new Pipeline(t, graph, { db: this.db!, warehouse: this.warehouse, log: this.log, metrics: this.metrics }, { retries: Infinity, maxRetryBackoffMs: RETRY_MAX_BACKOFF_MS });
     await p.start();
     this.pipelines.set(t.spec.name, p);
     this.fingerprints.set(t.spec.name, topologyFingerprint(t));
@@ -131,12 +140,14 @@ export class Service {
     if (configHash !== this.configHash) {
       try {
         const next = await loadServiceConfig(this.config.file);
+        const token = httpAuthToken(next.http, process.env, next.file); // a bad token source rejects the whole edit
         if (next.service.warehouse !== this.config.service.warehouse || next.metrics.port !== this.config.metrics.port || next.metrics.host !== this.config.metrics.host) {
           this.log.warn({ file: this.config.file }, 'warehouse and metrics address changes take effect at the next restart');
           next.service.warehouse = this.config.service.warehouse;
           next.metrics = this.config.metrics;
         }
         this.config = next;
+        this.authToken = token;
         this.configHash = configHash;
         this.fingerprints.clear(); // every topology restarts with the new settings
         this.log.info({ file: this.config.file }, 'service config reloaded');
@@ -197,13 +208,15 @@ export class Service {
   }
 
   /**
-   * /readyz: per topology, that it runs and its latest batch did not fail; for a topology with a
-   * scheduled source, that a batch was committed within `metrics.max_batch_age_seconds` (0 = no
-   * limit; a topic may rightly stay idle, its lag is on the Kafka dashboard); and each source's own
-   * health (upstream reachable, last poll ok, consumer connected).
+   * /readyz: that no warehouse write keeps failing (disk full, read-only: the OS error and path);
+   * per topology, that it runs, no batch is held by a failing operator, and its latest batch did not
+   * fail; for a topology with a scheduled source, that a batch was committed within
+   * `metrics.max_batch_age_seconds` (0 = no limit; a topic may rightly stay idle, its lag is on the
+   * Kafka dashboard); and each source's own health (upstream reachable, last poll ok, consumer
+   * connected).
    */
   checks(): HealthCheck[] {
-    const out: HealthCheck[] = [];
+    const out: HealthCheck[] = [{ name: 'warehouse', check: () => warehouseHealth(this.warehouse.root, [...this.pipelines.values()]) }];
     const maxAge = this.config.metrics.max_batch_age_seconds ?? 0;
     for (const p of this.pipelines.values()) {
       out.push({ name: `topology:${p.name}`, check: () => topologyHealth(p) });
@@ -248,8 +261,23 @@ export class Service {
 function topologyHealth(p: Pipeline): { ok: boolean; detail: string } {
   const s = p.status;
   if (!s.running) return { ok: false, detail: 'not running' };
+  if (s.failing) return { ok: false, detail: describeFailing(s.failing) };
   if (s.lastFailedAt && s.lastFailedAt >= (s.lastBatchAt ?? 0)) return { ok: false, detail: `last batch failed: ${s.lastError ?? 'unknown error'}` };
   return { ok: true, detail: `${s.batches} batches committed, ${s.failedBatches} failed${s.lastError ? ` (earlier failure: ${s.lastError})` : ''}` };
+}
+
+/** Longest wait between two attempts at a failing batch. */
+const RETRY_MAX_BACKOFF_MS = 30_000;
+
+function describeFailing(f: FailingBatch): string {
+  const next = f.nextRetryAt ? `, next in ${Math.max(0, Math.round((f.nextRetryAt - Date.now()) / 1000))} s` : '';
+  return `operator ${f.operator} failing on batch ${f.batch} since ${new Date(f.since).toISOString()} (${f.attempts} attempt${f.attempts === 1 ? '' : 's'}${next}; the batch is held, not dropped): ${f.error}`;
+}
+
+/** Not ready while a table write keeps failing (disk full, read-only, permissions): which, and the OS error. */
+function warehouseHealth(root: string, pipelines: Pipeline[]): { ok: boolean; detail: string } {
+  const failing = pipelines.flatMap((p) => (p.status.failing?.cause === 'warehouse' ? [`${p.name}.${p.status.failing.operator}: ${p.status.failing.error}`] : []));
+  return failing.length ? { ok: false, detail: `writes failing, retried with back-off: ${failing.join('; ')}` } : { ok: true, detail: `${root}: no failing write` };
 }
 
 function lastBatchHealth(p: Pipeline, maxAgeSeconds: number): { ok: boolean; detail: string } {

@@ -97,8 +97,18 @@ export class Warehouse {
     opts: { partitionBy?: string; fileName: string },
   ): Promise<string[]> {
     const target = this.tableDir(table);
+    try {
+      return await this.writeStaged(conn, relation, table, target, opts);
+    } catch (err) {
+      throw writeFailed(err, table, target);
+    }
+  }
+
+  private async writeStaged(conn: DuckDBConnection, relation: string, table: string, target: string, opts: { partitionBy?: string; fileName: string }): Promise<string[]> {
     const stage = join(this.stagingDir, randomUUID());
-    await mkdir(stage, { recursive: true });
+    // Not one recursive mkdir: on a read-only disk that reports ENOENT, hiding the EROFS behind it.
+    await mkdir(this.stagingDir, { recursive: true });
+    await mkdir(stage);
     try {
       if (!opts.partitionBy) {
         const staged = join(stage, opts.fileName);
@@ -126,7 +136,8 @@ export class Warehouse {
       }
       return written;
     } finally {
-      await rm(stage, { recursive: true, force: true });
+      // On a read-only disk this fails too; the write's own error is the one to report (start-up cleans staging).
+      await rm(stage, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
@@ -134,6 +145,24 @@ export class Warehouse {
   async cleanStaging(): Promise<void> {
     await rm(this.stagingDir, { recursive: true, force: true });
   }
+}
+
+/** OS error codes by the text DuckDB puts in its IO errors (Node's own errors carry `code`). */
+const OS_ERRORS: [RegExp, string][] = [
+  [/No space left on device/i, 'ENOSPC'],
+  [/Read-only file system/i, 'EROFS'],
+  [/File too large/i, 'EFBIG'],
+  [/Permission denied/i, 'EACCES'],
+  [/Disk quota exceeded/i, 'EDQUOT'],
+  [/Input\/output error/i, 'EIO'],
+];
+
+/** A failed table write as one typed error: the table, its folder and the OS error, whichever step failed. */
+function writeFailed(err: unknown, table: string, dir: string): EngineError {
+  if (err instanceof EngineError) return err;
+  const message = (err as Error).message;
+  const os = (err as NodeJS.ErrnoException).code ?? OS_ERRORS.find(([re]) => re.test(message))?.[1];
+  return new EngineError('WAREHOUSE_WRITE_FAILED', `warehouse write failed for ${table} (${dir})${os ? ` [${os}]` : ''}: ${message}`, { table, dir, ...(os ? { os_error: os } : {}) }, { cause: err });
 }
 
 async function collectParquet(dir: string, out: string[], recurse: boolean): Promise<void> {

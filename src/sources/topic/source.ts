@@ -7,7 +7,8 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { AckOutcome, SourceBatch } from '../../runtime/batch.ts';
 import type { FetchedBatch, OutgoingMessage, TopicConsumer, TopicMessage, Transport } from '../../transport/transport.ts';
-import { ackable, type Source } from '../source.ts';
+import { backoffMs, pause } from '../../runtime/retry.ts';
+import type { Source } from '../source.ts';
 import { VALIDATORS, type RecordValidator } from './validate.ts';
 
 export interface TopicSourceDeps {
@@ -40,9 +41,6 @@ interface Item {
   error?: string;
   rows: number;
 }
-
-/** A batch the pipeline could not commit is offered again this many times, then dead-lettered. */
-const ATTEMPTS = 3;
 
 /**
  * Reads Avro messages from a topic (Kafka, or the in-process transport) as Arrow batches. Bad
@@ -120,7 +118,7 @@ export class TopicSource implements Source {
             if (dlq && rejected.length) {
               if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
             }
-            yield* this.deliver(parts, signal);
+            if (!(yield* this.deliver(parts, signal))) return; // stopping: the ranges stay uncommitted
             for (const p of parts) {
               const c = cutters.find((x) => x.fetched === p.fetched)!;
               const committed = await p.fetched.commit(p.last);
@@ -140,11 +138,13 @@ export class TopicSource implements Source {
   }
 
   /**
-   * Yields the parts' batch until the pipeline commits it; after ATTEMPTS failures, dead-letters it
-   * whole. Each part (one partition's offset range) keeps its own batch id on its rows, so a
-   * re-delivery rewrites the same files however the ranges are grouped the next time.
+   * Yields the parts' batch until the pipeline commits it (true), or false when stopped first. A
+   * batch the pipeline could not commit is offered again, never dead-lettered: an operator or
+   * warehouse error is not bad data (bad messages were dead-lettered when decoded). Each part (one
+   * partition's offset range) keeps its own batch id on its rows, so a re-delivery rewrites the
+   * same files however the ranges are grouped the next time.
    */
-  private async *deliver(parts: Part[], signal: AbortSignal): AsyncIterable<SourceBatch> {
+  private async *deliver(parts: Part[], signal: AbortSignal): AsyncGenerator<SourceBatch, boolean> {
     const kind = this.deps.transport.kind;
     const id = parts.length === 1 ? parts[0]!.id : `${parts[0]!.id}+${parts.length - 1}`;
     const describe = (p: Part): string => `${kind}:${p.fetched.topic}/${p.fetched.partition}@${p.first}-${p.last}`;
@@ -169,20 +169,11 @@ export class TopicSource implements Source {
         },
       };
       await acked;
-      if (!outcome?.failed) return;
-      if (attempt >= ATTEMPTS || signal.aborted) {
-        if (signal.aborted) return;
-        this.deps.log.error({ batch: id, error: outcome.error }, 'batch failed repeatedly; dead-lettering its messages');
-        // Only the records that had not been dead-lettered already: the others are in the table under their range's id.
-        const good = parts.flatMap((p) => p.range.filter((i) => i.value).map((i) => ({ item: i, batchId: `${p.id}-failed` })));
-        for (const { item } of good) Object.assign(item, { value: undefined, reason: 'pipeline_failed', error: outcome.error ?? 'the pipeline failed on this batch' });
-        const { ack, acked: deadAcked } = ackable();
-        yield { meta: meta(`${id}-failed`), table: this.layout.toArrow([]), rejects: this.rejects(good), ack };
-        await deadAcked;
-        return;
-      }
-      this.deps.log.warn({ batch: id, attempt, error: outcome.error }, 'pipeline failed on a batch; offering it again');
-      await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+      if (!outcome?.failed) return true;
+      if (signal.aborted) return false;
+      const delay = backoffMs(attempt - 1, 1000, 30_000);
+      this.deps.log.warn({ batch: id, attempt, error: outcome.error, retry_in_ms: delay }, 'pipeline failed on a batch; offering it again');
+      if (!(await pause(delay, signal))) return false;
     }
   }
 
