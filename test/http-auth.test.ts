@@ -32,6 +32,15 @@ function envFor(file: string, port: number, extra: Record<string, string>): Node
   return env;
 }
 
+/** Until the service logged that every topology started (the HTTP server answers before that). */
+async function started(child: ChildProcess, log: () => string): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (!log().includes('"msg":"strata running"')) {
+    assert.ok(Date.now() < end && child.exitCode === null, `service did not come up: ${log().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 async function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode ?? new Promise((r) => child.once('exit', (code) => r(code)));
 }
@@ -51,11 +60,7 @@ test('bearer token: /readyz and /runs need it, /healthz and /metrics do not; 401
   const url = `http://127.0.0.1:${port}`;
   const get = (path: string, auth?: string, method = 'GET'): Promise<Response> => fetch(`${url}${path}`, { method, headers: auth ? { authorization: auth } : {} });
   try {
-    const end = Date.now() + 60_000;
-    while ((await get('/healthz').catch(() => undefined))?.status !== 200) {
-      assert.ok(Date.now() < end && child.exitCode === null, `service did not come up: ${log.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    await started(child, () => log);
 
     // Open without a token: liveness and Prometheus.
     assert.equal((await get('/healthz')).status, 200);
@@ -122,11 +127,7 @@ test('bearer token from a file; a token source that is unset refuses the start w
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 45_000;
-  while ((await fetch(`${url}/healthz`).catch(() => undefined))?.status !== 200) {
-    assert.ok(Date.now() < end && child.exitCode === null, `service did not come up: ${log.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await started(child, () => log);
   assert.equal((await fetch(`${url}/runs`)).status, 401);
   assert.equal((await fetch(`${url}/runs`, { headers: { authorization: `Bearer ${token}` } })).status, 200, 'the trailing newline of the file is not part of the token');
   child.kill('SIGTERM');
