@@ -80,7 +80,8 @@ export class TopicSource implements Source {
             if (signal.aborted) return;
             const first = range[0]!.msg.offset;
             const last = range[range.length - 1]!.msg.offset;
-            await fetched.begin(first, last);
+            // Not recorded (broker unreachable): leave the range to its re-delivery, which the marker cuts the same.
+            if (!(await fetched.begin(first, last))) break;
             const rejected = range.filter((i) => i.reason);
             if (dlq && rejected.length) {
               if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
