@@ -6,6 +6,8 @@ import { kafkaClientConfig } from './kafka-config.ts';
 import type { ConsumerOptions, FetchedBatch, HealthStatus, OutgoingMessage, TopicConsumer, TopicProducer, Transport } from './transport.ts';
 
 const INFLIGHT = /^strata:inflight:(\d+)-(\d+)$/;
+/** Times a re-delivery shorter than its in-flight range is left to be fetched again before it is processed as is. */
+const SHORT_REFETCHES = 20;
 /** Bytes per produce request (the test broker takes 16 MiB; stay well under). */
 const SEND_BYTES = 4 * 1024 * 1024;
 
@@ -18,6 +20,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A kafkajs error caused by the cluster being unreachable (connection refused, closed, timed out). */
+function unreachable(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError' || e.name === 'KafkaJSRequestTimeoutError') return true;
+  }
+  return false;
 }
 
 /** Kafka through kafkajs: consumer groups with manual commits, and an idempotent producer. */
@@ -110,11 +120,15 @@ class KafkaTopicConsumer implements TopicConsumer {
   private started = false;
   private readonly closing = new AbortController();
   private status: HealthStatus = { ok: false, detail: 'connecting to Kafka' };
+  /** Delay before kafkajs restarts a crashed consumer; doubles per crash, reset on (re)join. */
+  private restartDelay = 500;
   /** Batches handed over by eachBatch (one per partition at most), waiting for next(). */
   private readonly ready: FetchedBatch[] = [];
   private taker?: (b: FetchedBatch) => void;
   /** In-flight markers of the group's committed offsets, loaded after each (re)join. */
   private pending?: Promise<Map<number, { first: string; last: string }>>;
+  /** Per partition, short re-deliveries of its in-flight range skipped so far. */
+  private readonly shortFetches = new Map<number, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -174,6 +188,8 @@ class KafkaTopicConsumer implements TopicConsumer {
         maxBytes: 64 * 1024 * 1024,
         maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 32 * 1024 * 1024,
         allowAutoTopicCreation: true,
+        // kafkajs' default ({ retries: 5 }) plus Strata's growing delay before each restart after a crash.
+        retry: { retries: 5, restartOnFailure: (err) => this.beforeRestart(err) },
       });
       this.watch(c);
       try {
@@ -197,9 +213,29 @@ class KafkaTopicConsumer implements TopicConsumer {
     }
   }
 
+  /**
+   * kafkajs restarts a consumer that crashed on a retriable error (e.g. the broker went away while
+   * it ran) after a fixed 300 ms; wait a growing delay first, as startLoop does, so an outage is
+   * retried with back-off. False (no restart) once closing.
+   */
+  private async beforeRestart(err: Error): Promise<boolean> {
+    const delay = this.restartDelay;
+    this.restartDelay = Math.min(delay * 2, this.settings.max_backoff_ms);
+    this.status = { ok: false, detail: `lost Kafka at ${this.settings.brokers.join(',')}: ${message(err)}; reconnecting` };
+    this.log.warn({ err: message(err), retry_in_ms: delay }, 'kafka consumer crashed; restarting after back-off');
+    await sleep(delay, this.closing.signal);
+    return !this.closing.signal.aborted;
+  }
+
+  /** The cluster went away under a running consumer: not ready until it fetches or joins again. */
+  private unreachable(err: unknown, what: string): void {
+    if (unreachable(err)) this.status = { ok: false, detail: `cannot reach Kafka at ${this.settings.brokers.join(',')}: ${what}: ${message(err)}` };
+  }
+
   private watch(c: Consumer): void {
     c.on(c.events.GROUP_JOIN, (e) => {
       this.pending = undefined; // partitions may have moved: re-read the in-flight markers
+      this.restartDelay = 500;
       const parts = e.payload.memberAssignment[this.opts.topic] ?? [];
       this.status = { ok: true, detail: `member of ${this.opts.group}, partitions [${parts.join(',')}] of ${this.opts.topic}` };
       this.log.info({ partitions: parts }, 'kafka consumer joined its group');
@@ -210,8 +246,8 @@ class KafkaTopicConsumer implements TopicConsumer {
     });
     c.on(c.events.CRASH, (e) => {
       const restart = e.payload.restart;
-      this.status = { ok: false, detail: `kafka consumer crashed: ${message(e.payload.error)}${restart ? '; restarting' : ''}` };
-      this.log.warn({ err: message(e.payload.error), restart }, 'kafka consumer crashed');
+      this.status = { ok: false, detail: `kafka consumer crashed (${this.settings.brokers.join(',')}): ${message(e.payload.error)}${restart ? '; restarting' : ''}` };
+      if (!restart) this.log.warn({ err: message(e.payload.error), restart }, 'kafka consumer crashed'); // a restart was logged by beforeRestart
       if (!restart && !this.closing.signal.aborted) {
         this.consumer = undefined;
         void c.disconnect().catch(() => {}).then(() => this.startLoop());
@@ -229,6 +265,7 @@ class KafkaTopicConsumer implements TopicConsumer {
           if (m && m[1] === p.offset) out.set(p.partition, { first: m[1]!, last: m[2]! });
         }
       } catch (err) {
+        this.pending = undefined; // not cached: the next batch tries again
         this.log.warn({ err: message(err) }, 'could not read in-flight markers; re-delivered ranges may be cut differently');
       }
       return out;
@@ -242,6 +279,17 @@ class KafkaTopicConsumer implements TopicConsumer {
     const { topic, partition } = batch;
     const markers = await this.inflightMarkers();
     const marker = markers.get(partition);
+    const first = batch.messages[0]!.offset;
+    if (marker && marker.first === first && BigInt(batch.messages[batch.messages.length - 1]!.offset) < BigInt(marker.last)) {
+      // The re-delivery of a range begun before is shorter than it (the fetch filled up with other
+      // partitions' messages): processed now, it would be cut differently, under another batch id,
+      // and its rows would land twice in Bronze. Left unresolved, kafkajs fetches it again.
+      const n = (this.shortFetches.get(partition) ?? 0) + 1;
+      this.shortFetches.set(partition, n);
+      if (n <= SHORT_REFETCHES) return void this.log.debug({ partition, first, last: marker.last, refetches: n }, 'in-flight range re-delivered short; fetching it again');
+      this.log.warn({ partition, first, last: marker.last }, 'in-flight range still re-delivered short; processing it as fetched (its Bronze rows may land twice)');
+    }
+    this.shortFetches.delete(partition);
     markers.delete(partition); // only the first batch after a join replays
     let lost = false;
     let release!: () => void;
@@ -259,21 +307,33 @@ class KafkaTopicConsumer implements TopicConsumer {
         timestamp: Number(m.timestamp),
       })),
       lag: Number(batch.offsetLag()),
-      pendingRange: marker && marker.first === batch.messages[0]!.offset ? marker : undefined,
+      pendingRange: marker && marker.first === first ? marker : undefined,
       begin: async (first, last) => {
-        await this.commit(p, topic, partition, first, `strata:inflight:${first}-${last}`).catch((err: unknown) => {
-          this.log.warn({ err: message(err), partition }, 'could not record the in-flight range');
-        });
+        try {
+          await this.commit(p, topic, partition, first, `strata:inflight:${first}-${last}`);
+          return true;
+        } catch (err) {
+          // Maybe recorded after all (lost answer): re-read the markers before the re-delivery.
+          this.pending = undefined;
+          this.unreachable(err, 'recording the in-flight range');
+          this.log.warn({ err: message(err), partition, first, last }, 'could not record the in-flight range; the range will be re-delivered');
+          return false;
+        }
       },
       commit: async (last) => {
-        if (lost || !p.isRunning() || p.isStale()) return false;
+        // The range is re-delivered without a rejoin when this member kept its partitions (a short
+        // outage): re-read the markers, or the re-delivery would be cut differently.
+        if (lost || !p.isRunning() || p.isStale()) return ((this.pending = undefined), false);
         try {
           await this.commit(p, topic, partition, (BigInt(last) + 1n).toString(), null);
           p.resolveOffset(last);
           return true;
         } catch (err) {
-          // Lost the partition (rebalance): its new owner re-delivers the range, which rewrites the same files.
+          // Lost the partition (rebalance) or the cluster: the range is re-delivered (to this member or
+          // the partition's new owner) under its in-flight marker, which rewrites the same files.
           lost = true;
+          this.pending = undefined;
+          this.unreachable(err, 'committing offsets');
           this.log.warn({ err: message(err), partition, last }, 'offset commit failed; the range will be re-delivered');
           return false;
         }
@@ -284,7 +344,8 @@ class KafkaTopicConsumer implements TopicConsumer {
     const beat = setInterval(() => {
       p.heartbeat().catch((err: unknown) => {
         lost = true;
-        this.log.info({ err: message(err), partition }, 'heartbeat failed while a batch was in flight (rebalance)');
+        this.unreachable(err, 'heartbeat');
+        this.log.info({ err: message(err), partition }, 'heartbeat failed while a batch was in flight (rebalance or outage)');
       });
     }, 1000);
     try {

@@ -93,7 +93,7 @@ class MemoryConsumer implements TopicConsumer {
           partition: p,
           messages: msgs,
           lag: parts[p]!.length - from - msgs.length,
-          begin: async () => {},
+          begin: async () => true,
           commit: async (last) => {
             pos[p] = Number(last) + 1;
             return true;

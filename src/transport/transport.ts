@@ -37,8 +37,12 @@ export interface FetchedBatch {
    * rewrites the same files instead of adding a differently-cut overlapping batch.
    */
   pendingRange?: { first: string; last: string };
-  /** Records that the range [first, last] is being processed (before it reaches any sink). */
-  begin(first: string, last: string): Promise<void>;
+  /**
+   * Records that the range [first, last] is being processed (before it reaches any sink). False
+   * when it could not be recorded (broker unreachable): the range must then not be processed, since
+   * its re-delivery could be cut differently and land under another batch id (duplicates in Bronze).
+   */
+  begin(first: string, last: string): Promise<boolean>;
   /** Commits up to and including `last`. False when the partition was lost meanwhile (rebalance). */
   commit(last: string): Promise<boolean>;
   /** Frees the consumer to fetch again; called once the source is done with the batch. */

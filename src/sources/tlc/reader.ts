@@ -45,7 +45,7 @@ export async function openTlcFile(conn: DuckDBConnection, path: string, opts: Op
     throw new DataError('TLC_COLUMN_MISSING', `${path}: missing column tpep_pickup_datetime (yellow) or lpep_pickup_datetime (green); the file has: ${[...columns.values()].map((c) => c.name).join(', ')}`, { file: path, column: 'tpep_pickup_datetime' });
   }
   const select = projection(path, columns, service);
-  await checkValues(conn, path, format, data, select.checks);
+  await checkValues(conn, path, format, data, select.checks, select.read);
   const rows = Number((await conn.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${lit(data)})`)).getRowsJS()[0]![0]);
   const list = [`${lit(service)} AS service`, ...select.exprs].join(',\n  ');
   return {
@@ -87,9 +87,10 @@ interface Check {
 }
 
 /** The canonical SELECT list for a file; throws for missing required columns and impossible types. */
-function projection(path: string, columns: Map<string, { name: string; type: string }>, service: Service): { exprs: string[]; checks: Check[] } {
+function projection(path: string, columns: Map<string, { name: string; type: string }>, service: Service): { exprs: string[]; checks: Check[]; read: string[] } {
   const exprs: string[] = [];
   const checks: Check[] = [];
+  const read: string[] = [];
   const missing: string[] = [];
   for (const c of CANONICAL_COLUMNS) {
     const from = c.from[service];
@@ -104,17 +105,23 @@ function projection(path: string, columns: Map<string, { name: string; type: str
       throw new DataError('TLC_COLUMN_TYPE', `${path}: column ${src.name} has type ${src.type}, which cannot hold ${describeType(c.type)} (${c.name})`, { file: path, column: src.name, type: src.type });
     }
     exprs.push(`${conv.expr} AS ${c.name}`);
+    read.push(src.name);
     if (conv.bad) checks.push({ column: src.name, target: describeType(c.type), bad: conv.bad });
   }
   if (missing.length) {
     throw new DataError('TLC_COLUMN_MISSING', `${path}: missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; the file has: ${[...columns.values()].map((c) => c.name).join(', ')}`, { file: path, column: missing[0], missing });
   }
-  return { exprs, checks };
+  return { exprs, checks, read };
 }
 
-/** One pass over the file: the first value of each checked column that does not convert. */
-async function checkValues(conn: DuckDBConnection, path: string, format: TlcFormat, data: string, checks: Check[]): Promise<void> {
-  if (!checks.length) return;
+/**
+ * One pass over the file: the first value of each checked column that does not convert. The pass
+ * also decodes every column the batches read (the hash), even when no value needs a check: a
+ * Parquet file with a damaged page (bad compressed data, say) fails here, naming the file, rather
+ * than in the middle of its batches with DuckDB's bare error.
+ */
+async function checkValues(conn: DuckDBConnection, path: string, format: TlcFormat, data: string, checks: Check[], read: string[]): Promise<void> {
+  const touch = read.length ? [`max(hash(${read.map(ident).join(', ')})) AS touched`] : [];
   const aggs = checks.flatMap((c, i) => [
     `count(*) FILTER (WHERE ${c.bad}) AS n${i}`,
     `arg_min(CAST(${ident(c.column)} AS VARCHAR), file_row_number) FILTER (WHERE ${c.bad}) AS v${i}`,
@@ -122,7 +129,7 @@ async function checkValues(conn: DuckDBConnection, path: string, format: TlcForm
   ]);
   let row: unknown[];
   try {
-    row = (await conn.runAndReadAll(`SELECT ${aggs.join(', ')} FROM read_parquet(${lit(data)}, file_row_number = true)`)).getRowsJS()[0]!;
+    row = (await conn.runAndReadAll(`SELECT ${[...aggs, ...touch].join(', ')} FROM read_parquet(${lit(data)}, file_row_number = true)`)).getRowsJS()[0]!;
   } catch (err) {
     throw new DataError('TLC_FILE_UNREADABLE', `${path}: cannot read the file: ${firstLine(err)}`, { file: path }, { cause: err });
   }

@@ -113,7 +113,11 @@ export class TopicSource implements Source {
               rows += range.reduce((n, i) => n + i.rows, 0);
             }
             if (!parts.length) break;
-            for (const p of parts) await p.fetched.begin(p.first, p.last);
+            // A range not recorded (broker unreachable) is left to its re-delivery, which the markers
+            // of the recorded ones cut the same: stop here, nothing of this fetch is committed.
+            let recorded = true;
+            for (const p of parts) if (!(recorded = await p.fetched.begin(p.first, p.last))) break;
+            if (!recorded) break;
             const rejected = parts.flatMap((p) => p.range.filter((i) => i.reason));
             if (dlq && rejected.length) {
               if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
