@@ -41,7 +41,8 @@ test('fast column builders and the typed-array load give the same rows as the ge
   const conn = await db.connect();
   const n = 4500;
   // Runs of repeated strings (decoded once), unicode, empty strings, nulls in every column.
-  const s = Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : i % 13 === 0 ? '' : i % 3 === 0 ? 'μg/m³' : `loc-${Math.floor(i / 40)}`));
+  // Strings a SQL literal could not carry (NUL, quotes) must cross as they are.
+  const s = Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : i % 13 === 0 ? '' : i % 17 === 0 ? `Ho\u0000Chi 'Minh' ${i % 2}` : i % 3 === 0 ? 'μg/m³' : `loc-${Math.floor(i / 40)}`));
   const f = Array.from({ length: n }, (_, i) => (i % 6 === 0 ? null : i === 7 ? Number.NaN : i * 1.25 - 100));
   const i32 = Array.from({ length: n }, (_, i) => (i % 9 === 0 ? null : i - 2000));
   const i64 = Array.from({ length: n }, (_, i) => (i % 10 === 0 ? null : BigInt(i) * 10_000_000_000n));
@@ -69,6 +70,7 @@ test('fast column builders and the typed-array load give the same rows as the ge
   // Spot checks against the source values, independent of either path.
   assert.equal(a[11]![0], null);
   assert.equal(a[3]![0], 'μg/m³');
+  assert.equal(a[34]![0], "Ho\u0000Chi 'Minh' 0");
   assert.ok(Number.isNaN(a[7]![1] as number));
   assert.equal(a[6]![1], null);
   assert.equal(a[5]![2], -1995);

@@ -9,7 +9,7 @@ import {
   type Data, type DataType, type Vector,
 } from 'apache-arrow';
 import { EngineError } from '../../errors.ts';
-import { ident, lit } from './instance.ts';
+import { ident } from './instance.ts';
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
@@ -72,12 +72,36 @@ export async function arrowToDuckDB(conn: DuckDBConnection, name: string, table:
   if (table.numRows === 0) return;
   await append(conn, staged, table.numRows, columns, codecs);
   if (staged === name) return;
-  const select = fields.map((f, i) => {
+  // Each dictionary goes in as a one-column table (appended, so any string is safe: no SQL
+  // literal), read back once as a list, and indexed by the codes: a projection, rows keep their order.
+  const dictTables: string[] = [];
+  const select: string[] = [];
+  for (const [i, f] of fields.entries()) {
     const d = dicts[i];
-    return d ? `${d.length ? `[${d.map(lit).join(', ')}]` : 'CAST([] AS VARCHAR[])'}[${ident(f.name)} + 1] AS ${ident(f.name)}` : ident(f.name);
-  });
+    if (!d) {
+      select.push(ident(f.name));
+      continue;
+    }
+    const t = `${name}__dict${i}`;
+    dictTables.push(t);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(t)} (code INTEGER, value VARCHAR)`);
+    const appender = await conn.createAppender(t, 'main', 'temp');
+    try {
+      for (let start = 0; start < d.length; start += CHUNK_ROWS) {
+        const n = Math.min(CHUNK_ROWS, d.length - start);
+        const chunk = DuckDBDataChunk.create([INTEGER, VARCHAR], n);
+        chunk.setColumnValues(0, Array.from({ length: n }, (_, k) => start + k));
+        chunk.setColumnValues(1, d.slice(start, start + n));
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    select.push(`(SELECT COALESCE(list(value ORDER BY code), CAST([] AS VARCHAR[])) FROM ${ident(t)})[${ident(f.name)} + 1] AS ${ident(f.name)}`);
+  }
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(name)} AS SELECT ${select.join(', ')} FROM ${ident(staged)}`);
-  await conn.run(`DROP TABLE ${ident(staged)}`);
+  for (const t of [staged, ...dictTables]) await conn.run(`DROP TABLE ${ident(t)}`);
 }
 
 /** The dictionary index of row `row` (null when the row is null); get() would decode it. */
