@@ -4,7 +4,7 @@
 // each, the warehouse equals the reference run (no duplicate, no missing row) and readers see no
 // temporary file. Runs against the real Kafka broker.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, symlink, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +18,7 @@ import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 import type { Reading } from '../src/sources/open-meteo/types.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { freshName, kafkaClient, requireBroker, ROOT, startStrata, testConfig, waitFor, type StrataProcess } from './support/kafka.ts';
+import { visibleTemporaries } from './support/faults.ts';
 import { runTopologyOver, tableSnapshot, tempWarehouse } from './support/pipeline-harness.ts';
 
 const RUNS = Number(process.env.CRASH_RUNS ?? 20);
@@ -51,21 +52,6 @@ async function snapshot(warehouse: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const t of TABLES) out[t] = await tableSnapshot(wh, t, LINEAGE[t] ?? []);
   return out;
-}
-
-/** Files a reader could pick up that are not finished data files. */
-async function visibleTemporaries(root: string): Promise<string[]> {
-  const bad: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (dir === root && (e.name === '_state' || e.name === '_staging')) continue; // never read as tables
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (!e.name.endsWith('.parquet') || e.name.startsWith('.') || e.name.startsWith('_')) bad.push(p);
-    }
-  };
-  await walk(root);
-  return bad;
 }
 
 before(async () => {
