@@ -87,9 +87,12 @@ export const latencyCase: BenchCase = {
       if (sentAt.size !== total) throw new Error(`the topic holds ${sentAt.size} messages, ${total} were sent`);
       const committedAt = new Map<string, number>();
       for (const c of svc.commits) {
-        const m = BATCH_ID.exec(c.batch);
+        // A batch groups one range per partition (`ranges` in the log); its id names the first.
+        const m = BATCH_ID.exec(c.batch.replace(/\+\d+$/, ''));
         if (!m || m[1] !== topic) continue;
-        for (let o = Number(m[3]); o <= Number(m[4]); o++) committedAt.set(`${m[2]}:${o}`, c.time);
+        for (const r of c.ranges ?? [{ partition: Number(m[2]), first: m[3]!, last: m[4]! }]) {
+          for (let o = Number(r.first); o <= Number(r.last); o++) committedAt.set(`${r.partition}:${o}`, c.time);
+        }
       }
       const records: { sent: number; latency: number }[] = [];
       let missing = 0;

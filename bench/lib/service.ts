@@ -11,6 +11,8 @@ export interface Commit {
   time: number;
   rows: number;
   batch: string;
+  /** A Kafka batch's offset ranges, one per partition it grouped. */
+  ranges?: { partition: number; first: string; last: string }[];
 }
 
 export interface ServiceOptions {
@@ -56,7 +58,7 @@ export class Service {
     if (e.msg === 'kafka consumer joined its group') this.joinedAt ??= time;
     else if (e.msg === 'topology started') this.startedAt ??= time;
     else if (e.msg === 'batch committed' && typeof e.rows === 'number' && typeof e.batch === 'string') {
-      this.commits.push({ time, rows: e.rows, batch: e.batch });
+      this.commits.push({ time, rows: e.rows, batch: e.batch, ranges: Array.isArray(e.ranges) ? (e.ranges as Commit['ranges']) : undefined });
       this.rows += e.rows;
     } else if (e.msg === 'batch failed after retries') this.failure = `a batch failed: ${String(e.error)}`;
     else return;

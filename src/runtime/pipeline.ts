@@ -351,7 +351,7 @@ export class Pipeline {
     m?.batches.inc({ topology: this.name, status: 'ok' });
     m?.batchLatency.observe({ topology: this.name, source: st.batch.meta.source }, (Date.now() - st.started) / 1000);
     m?.lastBatchTimestamp.set({ topology: this.name }, Date.now() / 1000);
-    st.ctx.log.info({ rows: st.outputs.get(this.sourceOf(st))?.rows, ms: Date.now() - st.started, ops: Object.fromEntries([...st.outputs].map(([k, v]) => [k, v.rows])), op_ms: Object.fromEntries(st.timings) }, 'batch committed');
+    st.ctx.log.info({ rows: st.outputs.get(this.sourceOf(st))?.rows, ms: Date.now() - st.started, ops: Object.fromEntries([...st.outputs].map(([k, v]) => [k, v.rows])), op_ms: Object.fromEntries(st.timings), ...(st.batch.meta.position?.ranges ? { ranges: st.batch.meta.position.ranges } : {}) }, 'batch committed');
     return st;
   }
 
