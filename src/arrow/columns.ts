@@ -19,22 +19,21 @@ function validity(values: ArrayLike<unknown>): { nullBitmap?: Uint8Array; nullCo
   return { nullBitmap, nullCount };
 }
 
-export function float64Vector(values: ArrayLike<unknown>): Vector<Float64> {
-  const data = new Float64Array(values.length);
+/** Numbers copied into a typed array (nulls left as 0, masked by the validity bitmap). */
+function numbers<A extends Float64Array | Int32Array>(values: ArrayLike<unknown>, data: A): A {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== null && v !== undefined) data[i] = v as number;
   }
-  return makeVector(makeData({ type: new Float64(), length: values.length, data, ...validity(values) }));
+  return data;
+}
+
+export function float64Vector(values: ArrayLike<unknown>): Vector<Float64> {
+  return makeVector(makeData({ type: new Float64(), length: values.length, data: numbers(values, new Float64Array(values.length)), ...validity(values) }));
 }
 
 export function int32Vector(values: ArrayLike<unknown>): Vector<Int32> {
-  const data = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null && v !== undefined) data[i] = v as number;
-  }
-  return makeVector(makeData({ type: new Int32(), length: values.length, data, ...validity(values) }));
+  return makeVector(makeData({ type: new Int32(), length: values.length, data: numbers(values, new Int32Array(values.length)), ...validity(values) }));
 }
 
 /** Int64 from numbers or bigints. */
