@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import avroLib from 'avsc';
 import type avro from 'avsc';
 import { ArrowLayout } from '../src/avro/arrow.ts';
 import { AvroDecoder, AvroEncoder, loadSchemaFile, loadSchemas, parseSchema } from '../src/avro/codec.ts';
@@ -99,4 +100,80 @@ test('a TripBatch explodes into one row per trip with file lineage and row numbe
   const fields = (JSON.parse(readFileSync(TAXI.file, 'utf8')) as { fields: { name: string; type: { items?: { fields: { name: string }[] } } }[] }).fields[4]!.type.items!.fields.map((f) => f.name);
   for (const f of fields) assert.ok(table.schema.fields.some((x) => x.name === f), f);
   assert.ok(parseSchema(JSON.parse(readFileSync(V1.file, 'utf8')) as avro.Schema).id === V1.id);
+});
+
+test('TripBatch bytes read straight into columns give the same table as avsc objects; bytes it cannot read leave no trace', () => {
+  // A fixed-seed generator: every field null or not, negative and 2^53-scale longs, non-ASCII text,
+  // NaN and infinities, empty strings, and item arrays written in several Avro blocks.
+  let seed = 20261126;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const maybe = <T>(v: T): T | null => (rnd() < 0.2 ? null : v);
+  const long = (): number => pick([0, 1, -1, 229, -(2 ** 31), 2 ** 40 + 3, 9007199254740990, -9007199254740990, Math.floor(rnd() * 1e6)]);
+  const dbl = (): number => pick([0, -0.5, 12.25, 1e300, Number.NaN, Number.POSITIVE_INFINITY, rnd() * 100]);
+  const trip = (): Record<string, unknown> => ({
+    service: maybe(pick(['yellow', 'green', '', 'ÿellow ✓'])), vendor_id: maybe(long()), pickup_datetime: maybe(Date.UTC(2025, 0, 1) + Math.floor(rnd() * 1e9)),
+    dropoff_datetime: maybe(-86_400_000), passenger_count: maybe(long()), trip_distance: maybe(dbl()), pu_location_id: maybe(long()), do_location_id: maybe(long()),
+    ratecode_id: maybe(long()), store_and_fwd_flag: maybe(pick(['N', 'Y'])), payment_type: maybe(long()), fare_amount: maybe(dbl()), extra: maybe(dbl()),
+    mta_tax: maybe(dbl()), tip_amount: maybe(dbl()), tolls_amount: maybe(dbl()), improvement_surcharge: maybe(dbl()), total_amount: maybe(dbl()),
+    congestion_surcharge: maybe(dbl()), airport_fee: maybe(dbl()), cbd_congestion_fee: maybe(dbl()), trip_type: maybe(long()), ehail_fee: maybe(dbl()),
+  });
+  const enc = new AvroEncoder(TAXI);
+  const dec = new AvroDecoder(TAXI);
+  const tripType = ((TAXI.type as avro.types.RecordType).fields[4]!.type as avro.types.ArrayType).itemsType;
+  const longType = avroLib.Type.forSchema('long');
+  const layout = new ArrowLayout(TAXI);
+  assert.ok(layout.columnar);
+  const messages: Buffer[] = [];
+  for (let m = 0; m < 60; m++) {
+    const value = { source_file: `yellow_tripdata_2025-0${1 + (m % 9)}.parquet`, batch_index: m, batch_count: maybe(60), first_row: m * 1000, trips: Array.from({ length: 1 + Math.floor(rnd() * 40) }, trip) };
+    const buf = enc.encode(value);
+    messages.push(buf);
+    // The same record with its trips in blocks of 3 (negative counts with byte sizes), as other writers may.
+    if (m % 10 === 0) {
+      const head = enc.encode({ ...value, trips: [] });
+      const parts = [head.subarray(0, head.length - 1)];
+      for (let t = 0; t < value.trips.length; t += 3) {
+        const items = Buffer.concat(value.trips.slice(t, t + 3).map((x) => tripType.toBuffer(x)));
+        parts.push(longType.toBuffer(-Math.min(3, value.trips.length - t)), longType.toBuffer(items.length), items);
+      }
+      messages.push(Buffer.concat([...parts, Buffer.from([0])]));
+    }
+  }
+  const damaged: Buffer[] = [];
+  for (const buf of messages.slice(0, 20)) {
+    damaged.push(buf.subarray(0, Math.floor(buf.length * rnd())), Buffer.concat([buf, Buffer.from([0])]));
+    const flip = Buffer.from(buf);
+    flip[10 + Math.floor(rnd() * (buf.length - 10))] ^= 0xff;
+    damaged.push(flip);
+  }
+  const columnar = layout.builder();
+  const objects = layout.builder();
+  let refused = 0;
+  for (const [i, buf] of [...messages, ...damaged].entries()) {
+    const lineage = { topic: 't', partition: i % 3, offset: String(i) };
+    const before = columnar.rows;
+    assert.ok(dec.isReaderEncoded(buf) || buf.length < 10, `message ${i} has the reader's header`);
+    const r = dec.isReaderEncoded(buf) ? columnar.appendEncoded(buf, 10, lineage) : undefined;
+    const d = dec.decode(buf);
+    if (r === undefined) {
+      assert.ok(i >= messages.length, `message ${i} is well-formed and read into columns`);
+      refused++;
+      assert.equal(columnar.rows, before, `message ${i}: a refused message adds no rows`);
+      if (d.ok) columnar.appendValue(d.value, lineage); // what the source does: avsc reads it instead
+    } else {
+      assert.ok(d.ok, `message ${i}: read into columns, so avsc reads it too`);
+    }
+    if (d.ok) objects.appendValue(d.value, lineage);
+  }
+  assert.ok(refused >= 20, `damaged messages are refused (${refused})`);
+  const a = columnar.finish();
+  const b = objects.finish();
+  assert.ok(a.numRows > 1000);
+  assert.deepEqual(a.schema.fields.map((f) => `${f.name}:${String(f.type)}`), b.schema.fields.map((f) => `${f.name}:${String(f.type)}`));
+  for (const f of a.schema.fields) {
+    const x = a.getChild(f.name)!.toArray() as ArrayLike<unknown>;
+    const y = b.getChild(f.name)!.toArray() as ArrayLike<unknown>;
+    for (let r = 0; r < a.numRows; r++) assert.ok(Object.is(a.getChild(f.name)!.get(r), b.getChild(f.name)!.get(r)) || a.getChild(f.name)!.get(r) === b.getChild(f.name)!.get(r), `${f.name} row ${r}: ${String(x[r])} vs ${String(y[r])}`);
+  }
 });

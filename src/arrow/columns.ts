@@ -132,3 +132,15 @@ export function vectorOf(values: ArrayLike<unknown>, type: DataType): Vector {
   if (type instanceof Utf8) return utf8Vector(values);
   return vectorFromArray(values as unknown[], type);
 }
+
+/** `values[i]` repeated `counts[i]` times, as a dictionary-encoded column (one code per row). */
+export function repeatedUtf8(values: readonly string[], counts: readonly number[]): Vector<Dictionary<Utf8, Int32>> {
+  const n = counts.reduce((a, b) => a + b, 0);
+  const codes = new Int32Array(n);
+  let at = 0;
+  counts.forEach((count, i) => {
+    codes.fill(i, at, at + count);
+    at += count;
+  });
+  return makeVector(makeData({ type: new Dictionary(new Utf8(), new Int32()), length: n, data: codes, dictionary: plainUtf8(values) }));
+}

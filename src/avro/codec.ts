@@ -124,6 +124,14 @@ export class AvroDecoder {
     return [...this.writers.values()].filter((w) => !w.mismatch).map((w) => ({ id: w.schema.id, file: w.schema.file }));
   }
 
+  /**
+   * Whether `buf` is a well-formed single-object message written with the reader schema itself
+   * (no resolution needed): such a body can be read straight into columns (avro/arrow.ts).
+   */
+  isReaderEncoded(buf: Buffer | null): buf is Buffer {
+    return !!buf && buf.length >= HEADER_BYTES && buf.length <= this.maxBytes && buf[0] === 0xc3 && buf[1] === 0x01 && this.reader.fingerprint.equals(buf.subarray(2, HEADER_BYTES));
+  }
+
   decode(buf: Buffer | null): Decoded {
     if (!buf || buf.length === 0) return { ok: false, reason: 'empty_message', error: 'message has no value' };
     if (buf.length > this.maxBytes) return { ok: false, reason: 'oversized_message', error: `message of ${buf.length} bytes exceeds the limit of ${this.maxBytes}` };

@@ -1,7 +1,7 @@
 import { Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
-import { utf8Vector } from '../../arrow/columns.ts';
-import { ArrowLayout } from '../../avro/arrow.ts';
-import type { AvroDecoder } from '../../avro/codec.ts';
+import { repeatedUtf8 } from '../../arrow/columns.ts';
+import { ArrowLayout, type RowBuilder } from '../../avro/arrow.ts';
+import { HEADER_BYTES, type AvroDecoder } from '../../avro/codec.ts';
 import type { TopicSourceSpec } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -32,11 +32,12 @@ interface Part {
   last: string;
   /** Deterministic from (topic, partition, first, last): the name of the range's files. */
   id: string;
+  /** Good rows of the range in the batch's columns. */
+  rows: number;
 }
 
 interface Item {
   msg: TopicMessage;
-  value?: Record<string, unknown>;
   reason?: string;
   error?: string;
   rows: number;
@@ -93,21 +94,23 @@ export class TopicSource implements Source {
           for (const f of fetchedAll) {
             this.deps.metrics?.consumerLag.set({ topology: this.deps.topology, source: this.name, topic: f.topic, partition: String(f.partition) }, f.lag ?? 0);
           }
-          const cutters = fetchedAll.map((fetched) => ({ fetched, ranges: this.ranges(fetched)[Symbol.iterator](), open: true }));
+          const cutters = fetchedAll.map((fetched) => ({ fetched, ranges: new RangeCutter(fetched, limit, (m, into) => this.decode(m, into)), open: true }));
           while (cutters.some((c) => c.open)) {
             if (signal.aborted) return;
-            // One range per partition, until the batch holds batch_rows rows.
+            // One range per partition, until the batch holds batch_rows rows; their good records
+            // are decoded straight into the batch's columns.
+            const builder = this.layout.builder();
             const parts: Part[] = [];
             let rows = 0;
             for (const c of cutters) {
               if (!c.open || rows >= limit) continue;
-              const next = c.ranges.next();
-              if (next.done) {
+              const before = builder.rows;
+              const range = c.ranges.next(builder);
+              if (!range) {
                 c.open = false;
                 continue;
               }
-              const range = next.value;
-              const part = { fetched: c.fetched, range, first: range[0]!.msg.offset, last: range[range.length - 1]!.msg.offset, id: '' };
+              const part = { fetched: c.fetched, range, first: range[0]!.msg.offset, last: range[range.length - 1]!.msg.offset, id: '', rows: builder.rows - before };
               part.id = `${this.deps.transport.kind}-${part.fetched.topic}-${part.fetched.partition}-${part.first}-${part.last}${this.epoch}`;
               parts.push(part);
               rows += range.reduce((n, i) => n + i.rows, 0);
@@ -122,7 +125,7 @@ export class TopicSource implements Source {
             if (dlq && rejected.length) {
               if (!(await this.publishDeadLetters(dlq, rejected, signal))) return;
             }
-            if (!(yield* this.deliver(parts, signal))) return; // stopping: the ranges stay uncommitted
+            if (!(yield* this.deliver(parts, builder, signal))) return; // stopping: the ranges stay uncommitted
             for (const p of parts) {
               const c = cutters.find((x) => x.fetched === p.fetched)!;
               const committed = await p.fetched.commit(p.last);
@@ -148,7 +151,7 @@ export class TopicSource implements Source {
    * partition's offset range) keeps its own batch id on its rows, so a re-delivery rewrites the
    * same files however the ranges are grouped the next time.
    */
-  private async *deliver(parts: Part[], signal: AbortSignal): AsyncGenerator<SourceBatch, boolean> {
+  private async *deliver(parts: Part[], rows: RowBuilder, signal: AbortSignal): AsyncGenerator<SourceBatch, boolean> {
     const kind = this.deps.transport.kind;
     const id = parts.length === 1 ? parts[0]!.id : `${parts[0]!.id}+${parts.length - 1}`;
     const describe = (p: Part): string => `${kind}:${p.fetched.topic}/${p.fetched.partition}@${p.first}-${p.last}`;
@@ -159,13 +162,15 @@ export class TopicSource implements Source {
       ranges: parts.map((p) => ({ partition: p.fetched.partition, first: p.first, last: p.last })),
     };
     const meta = (batchId: string): SourceBatch['meta'] => ({ topology: this.deps.topology, batchId, source: this.name, createdAt: Date.now(), position });
+    // Each row tagged with its range's batch id and position.
+    const table = rows.finish({ _batch_id: repeatedUtf8(parts.map((p) => p.id), parts.map((p) => p.rows)), _position: repeatedUtf8(parts.map(describe), parts.map((p) => p.rows)) });
     for (let attempt = 1; ; attempt++) {
       let outcome: AckOutcome | undefined;
       let resolve!: () => void;
       const acked = new Promise<void>((r) => (resolve = r));
       yield {
         meta: meta(id),
-        table: this.table(parts, describe),
+        table,
         rejects: this.rejects(parts.flatMap((p) => p.range.filter((i) => i.reason).map((i) => ({ item: i, batchId: p.id })))),
         ack: async (o?: AckOutcome) => {
           outcome = o;
@@ -181,52 +186,22 @@ export class TopicSource implements Source {
     }
   }
 
-  /** The parts' good records, each row tagged with its range's batch id and position. */
-  private table(parts: Part[], describe: (p: Part) => string): Table {
-    const good: { value: Record<string, unknown>; lineage: TopicMessage }[] = [];
-    const ids: string[] = [];
-    const positions: string[] = [];
-    for (const p of parts) {
-      const where = describe(p);
-      for (const i of p.range) {
-        if (!i.value) continue;
-        good.push({ value: i.value, lineage: i.msg });
-        for (let r = 0; r < i.rows; r++) {
-          ids.push(p.id);
-          positions.push(where);
-        }
-      }
+  /** Decodes one message into `into` (good records), or says why it is rejected. */
+  private decode(msg: TopicMessage, into: RowBuilder): Item {
+    const lineage = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
+    if (this.deps.decoder.isReaderEncoded(msg.value)) {
+      const r = into.appendEncoded(msg.value, HEADER_BYTES, lineage, this.validate);
+      if (r) return 'invalid' in r ? { msg, reason: 'invalid_value', error: r.invalid, rows: 1 } : { msg, rows: r.rows };
     }
-    const t = this.layout.toArrow(good);
-    return t.assign(new Table({ _batch_id: utf8Vector(ids), _position: utf8Vector(positions) }));
-  }
-
-  /** Decodes a fetched batch and cuts it into ranges of about batch_rows rows. */
-  private *ranges(fetched: FetchedBatch): Iterable<Item[]> {
-    const limit = this.spec.batch_rows ?? 5000;
-    let range: Item[] = [];
-    let rows = 0;
-    let cap = fetched.pendingRange?.last;
-    for (const msg of fetched.messages) {
-      const item = this.decode(msg);
-      range.push(item);
-      rows += item.rows;
-      if (msg.offset === cap || (cap === undefined && rows >= limit)) {
-        yield range;
-        range = [];
-        rows = 0;
-        cap = undefined;
-      }
-    }
-    if (range.length) yield range;
-  }
-
-  private decode(msg: TopicMessage): Item {
+    // Older schema versions, non-columnar layouts, and bytes the columnar reader refused: avsc
+    // decodes (and names the error of) those.
     const d = this.deps.decoder.decode(msg.value);
     if (!d.ok) return { msg, reason: d.reason, error: d.error, rows: 1 };
-    const problem = this.validate?.(d.value);
+    const rows = this.layout.rowsOf(d.value);
+    const problem = this.validate?.(d.value, rows);
     if (problem) return { msg, reason: 'invalid_value', error: problem, rows: 1 };
-    return { msg, value: d.value, rows: this.layout.rowsOf(d.value) };
+    into.appendValue(d.value, lineage);
+    return { msg, rows };
   }
 
   private rejects(entries: { item: Item; batchId: string }[]): Table | undefined {
@@ -282,5 +257,37 @@ export class TopicSource implements Source {
     const bad = range.filter((i) => i.reason).length;
     m.topicMessages.inc({ ...labels, result: 'ok' }, range.length - bad);
     if (bad) m.topicMessages.inc({ ...labels, result: 'dead_letter' }, bad);
+  }
+}
+
+/**
+ * Cuts one fetched batch into ranges of about batch_rows rows, decoding each message into the
+ * builder of the batch the range goes to. A re-delivered in-flight range is cut where it was
+ * before (at its recorded last offset), so it gets the same batch id and files.
+ */
+class RangeCutter {
+  private next_ = 0;
+  private cap: string | undefined;
+
+  constructor(private readonly fetched: FetchedBatch, private readonly limit: number, private readonly decode: (msg: TopicMessage, into: RowBuilder) => Item) {
+    this.cap = fetched.pendingRange?.last;
+  }
+
+  next(into: RowBuilder): Item[] | undefined {
+    const msgs = this.fetched.messages;
+    if (this.next_ >= msgs.length) return undefined;
+    const range: Item[] = [];
+    let rows = 0;
+    while (this.next_ < msgs.length) {
+      const msg = msgs[this.next_++]!;
+      const item = this.decode(msg, into);
+      range.push(item);
+      rows += item.rows;
+      if (msg.offset === this.cap || (this.cap === undefined && rows >= this.limit)) {
+        this.cap = undefined;
+        break;
+      }
+    }
+    return range;
   }
 }

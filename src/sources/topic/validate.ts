@@ -3,7 +3,8 @@
  * Returns the problem, or undefined. Value-level issues that Silver already quarantines with a
  * reason (a negative or NaN concentration) are left to Silver, so Bronze keeps them as received.
  */
-export type RecordValidator = (value: Record<string, unknown>) => string | undefined;
+/** `rows`: the rows the record becomes (the trips of a TripBatch, 1 otherwise). */
+export type RecordValidator = (value: Record<string, unknown>, rows: number) => string | undefined;
 
 const HOUR_MS = 3_600_000;
 const YEAR_2000 = Date.UTC(2000, 0, 1);
@@ -49,11 +50,12 @@ const reading: RecordValidator = (r) => {
   return undefined;
 };
 
-const tripBatch: RecordValidator = (b) => {
+const tripBatch: RecordValidator = (b, rows) => {
   if (typeof b.source_file !== 'string' || !b.source_file.trim()) return 'source_file is empty';
   if (!((b.batch_index as number) >= 0)) return `batch_index ${String(b.batch_index)} is negative`;
   if (!((b.first_row as number) >= 0)) return `first_row ${String(b.first_row)} is negative`;
-  if (!Array.isArray(b.trips) || b.trips.length === 0) return 'trips is empty';
+  // `trips` itself may not be there: the columnar reader hands over the outer fields and the count.
+  if (rows === 0) return 'trips is empty';
   return undefined;
 };
 
