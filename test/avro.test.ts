@@ -144,7 +144,8 @@ test('TripBatch bytes read straight into columns give the same table as avsc obj
   for (const buf of messages.slice(0, 20)) {
     damaged.push(buf.subarray(0, Math.floor(buf.length * rnd())), Buffer.concat([buf, Buffer.from([0])]));
     const flip = Buffer.from(buf);
-    flip[10 + Math.floor(rnd() * (buf.length - 10))] ^= 0xff;
+    const at = 10 + Math.floor(rnd() * (buf.length - 10));
+    flip[at] = flip[at]! ^ 0xff;
     damaged.push(flip);
   }
   const columnar = layout.builder();
@@ -153,8 +154,9 @@ test('TripBatch bytes read straight into columns give the same table as avsc obj
   for (const [i, buf] of [...messages, ...damaged].entries()) {
     const lineage = { topic: 't', partition: i % 3, offset: String(i) };
     const before = columnar.rows;
-    assert.ok(dec.isReaderEncoded(buf) || buf.length < 10, `message ${i} has the reader's header`);
-    const r = dec.isReaderEncoded(buf) ? columnar.appendEncoded(buf, 10, lineage) : undefined;
+    const readerEncoded = dec.isReaderEncoded(buf);
+    assert.ok(readerEncoded || (buf as Buffer).length < 10, `message ${i} has the reader's header`);
+    const r = readerEncoded ? columnar.appendEncoded(buf, 10, lineage) : undefined;
     const d = dec.decode(buf);
     if (r === undefined) {
       assert.ok(i >= messages.length, `message ${i} is well-formed and read into columns`);

@@ -41,3 +41,20 @@ test('upsert: an incoming row older than the stored one loses; newer ones in the
   await s.upsert([['a', '2024-01-01', 11, 20], ['b', '2024-01-01', 22, 20], ['e', '2024-01-01', 5, 5]]);
   assert.deepEqual(await s.stored(), [['a', 11, 20n], ['b', 2, 30n], ['e', 5, 5n]]);
 });
+
+test('a write spanning more partitions than DuckDB keeps open (100) still gives one file per partition, every row in it', async () => {
+  const wh = await tempWarehouse();
+  const db = await openDuckDB();
+  const conn = await db.connect();
+  // 130 days interleaved, 650k rows: DuckDB's partitioned COPY writes some days in several pieces.
+  await conn.run("CREATE TEMP TABLE t AS SELECT (DATE '2024-01-01' + (i % 130)::INT) AS date, i AS v, 'x' || i AS s FROM range(650000) r(i)");
+  const written = await wh.write(conn, 't', 'gold.m', { partitionBy: 'date', fileName: 'data.parquet' });
+  assert.equal(written.length, 130);
+  const files = await wh.files('gold.m');
+  assert.equal(files.length, 130);
+  assert.ok(files.every((f) => f.endsWith('/data.parquet')));
+  const r = await conn.runAndReadAll(`SELECT count(*), count(DISTINCT v), sum(CAST(date = DATE '2024-01-01' + (v % 130)::INT AS INT)) FROM read_parquet('${wh.root}/gold/m/*/*.parquet', hive_partitioning = true)`);
+  assert.deepEqual(r.getRowsJS()[0], [650000n, 650000n, 650000n]);
+  conn.closeSync();
+  db.closeSync();
+});

@@ -124,7 +124,14 @@ export class Warehouse {
       const written: string[] = [];
       for (const dir of (await readdir(stage)).sort()) {
         const value = dir.slice(dir.indexOf('=') + 1);
-        const files = (await readdir(join(stage, dir))).filter((f) => f.endsWith('.parquet'));
+        let files = (await readdir(join(stage, dir))).filter((f) => f.endsWith('.parquet')).sort();
+        if (files.length > 1) {
+          // DuckDB splits a partition into several files when the COPY has more partitions open
+          // than partitioned_write_max_open_files (a batch spanning years of days): join them.
+          const merged = '_merged.parquet';
+          await conn.run(`COPY (SELECT * FROM read_parquet(${fileList(files.map((f) => join(stage, dir, f)))}, hive_partitioning = false)) TO ${lit(join(stage, dir, merged))} (FORMAT parquet, COMPRESSION zstd)`);
+          files = [merged];
+        }
         if (files.length !== 1) {
           throw new EngineError('PARTITION_WRITE_SPLIT', `${table}: partition ${dir} was written as ${files.length} files; expected 1`, { table, partition: dir });
         }
