@@ -29,8 +29,10 @@ export class BronzeOperator implements Operator {
     // partitions) names each row's range in _batch_id/_position; otherwise the batch names them all.
     const cols = (await ctx.conn.runAndReadAll(`DESCRIBE ${ident(input.relation)}`)).getRowsJS().map((r) => String(r[0]));
     const perRow = cols.includes('_batch_id');
+    // A view, not a copy: the batch is already a temp table, and the lineage columns are constants
+    // or renames, so writing Bronze and reading it in Silver need no second materialised batch.
     await ctx.conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${ident(out)} AS SELECT * ${perRow ? `EXCLUDE (_batch_id${cols.includes('_position') ? ', _position' : ''})` : ''},
+      `CREATE OR REPLACE TEMP VIEW ${ident(out)} AS SELECT * ${perRow ? `EXCLUDE (_batch_id${cols.includes('_position') ? ', _position' : ''})` : ''},
          ${lit(m.source)} AS _source,
          make_timestamp(${m.createdAt * 1000}::BIGINT) AS _ingested_at,
          ${perRow ? '_batch_id' : lit(m.batchId)} AS _batch_id,
@@ -39,6 +41,6 @@ export class BronzeOperator implements Operator {
        FROM ${ident(input.relation)}`,
     );
     const partitions = await appendByBatch(ctx.conn, ctx.warehouse, out, this.table, this.spec.partition_by, m.batchId);
-    return { relation: out, rows: input.rows, partitions, table: this.table };
+    return { relation: out, view: true, rows: input.rows, partitions, table: this.table };
   }
 }

@@ -50,6 +50,8 @@ export interface AckOutcome {
 export interface OperatorOutput {
   /** Temp table name in the pipeline's connection, or undefined when the operator produced nothing. */
   relation?: string;
+  /** The relation is a temp view (over its input), not a table. */
+  view?: boolean;
   rows: number;
   rejected?: number;
   table?: string;

@@ -332,7 +332,7 @@ export class Pipeline {
           if (ins.size) await sink.write(st.batch.meta, ins);
         }
       }
-      for (const out of st.outputs.values()) if (out.relation) await st.ctx.conn.run(`DROP TABLE IF EXISTS ${ident(out.relation)}`);
+      for (const out of st.outputs.values()) if (out.relation) await st.ctx.conn.run(`DROP ${out.view ? 'VIEW' : 'TABLE'} IF EXISTS ${ident(out.relation)}`);
     } finally {
       m?.inFlight.dec({ topology: this.name });
     }
