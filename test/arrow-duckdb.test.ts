@@ -36,10 +36,10 @@ test('Arrow batch → DuckDB temp table → Arrow keeps values, nulls and types'
   conn.closeSync();
 });
 
-test('fast column builders and the typed-array load give the same rows as the generic Arrow path', async () => {
+// Small batches load dictionary columns as strings, large ones as codes plus the dictionary: both.
+for (const n of [4500, 20_000]) test(`fast column builders and the typed-array load give the same rows as the generic Arrow path (${n} rows)`, async () => {
   const db = await openDuckDB();
   const conn = await db.connect();
-  const n = 4500;
   // Runs of repeated strings (decoded once), unicode, empty strings, nulls in every column.
   // Strings a SQL literal could not carry (NUL, quotes) must cross as they are.
   const s = Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : i % 13 === 0 ? '' : i % 17 === 0 ? `Ho\u0000Chi 'Minh' ${i % 2}` : i % 3 === 0 ? 'μg/m³' : `loc-${Math.floor(i / 40)}`));

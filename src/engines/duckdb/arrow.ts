@@ -11,6 +11,8 @@ import {
 import { EngineError } from '../../errors.ts';
 import { ident } from './instance.ts';
 
+/** Fewest rows for which dictionary columns are loaded as codes (measured: below it, as strings is faster). */
+const DICTIONARY_MIN_ROWS = 16_384;
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
 const MS_PER_DAY = 86_400_000;
@@ -64,7 +66,8 @@ function sharedDictionary(vec: Vector): string[] | undefined {
 export async function arrowToDuckDB(conn: DuckDBConnection, name: string, table: Table): Promise<void> {
   const fields = table.schema.fields;
   const columns = fields.map((f) => table.getChild(f.name)!);
-  const dicts = columns.map(sharedDictionary);
+  // Loading codes costs a few statements per column: below this many rows plain strings are cheaper.
+  const dicts = columns.map((c) => (table.numRows >= DICTIONARY_MIN_ROWS ? sharedDictionary(c) : undefined));
   const codecs = fields.map((f, i) => (dicts[i] && table.numRows > 0 ? CODES : codecFor(f.type.typeId === Type.Dictionary ? f.type.dictionary : f.type, f.name)));
   const staged = dicts.some(Boolean) && table.numRows > 0 ? `${name}__codes` : name;
   const cols = fields.map((f, i) => `${ident(f.name)} ${codecs[i]!.sqlType}`).join(', ');
@@ -196,6 +199,23 @@ function fillFast(chunk: DuckDBDataChunk, ci: number, vec: Vector, start: number
     const src = data.values as BigInt64Array;
     const dst = itemsOf<BigInt64Array>(out);
     for (let i = 0; i < n; i++) dst[i] = src[at + i]! * 1000n;
+  } else if (out instanceof DuckDBVarCharVector && typeId === Type.Dictionary && data.values instanceof Int32Array && data.dictionary) {
+    // Dictionary strings as strings (a small batch): each distinct value decoded once per chunk.
+    const dict = data.dictionary;
+    const codes = data.values;
+    const seen = new Map<number, string>();
+    for (let i = 0; i < n; i++) {
+      if (!valid(i)) {
+        out.setItem(i, null);
+        continue;
+      }
+      const code = codes[at + i]!;
+      let v = seen.get(code);
+      if (v === undefined) seen.set(code, (v = dict.get(code) as string));
+      out.setItem(i, v);
+    }
+    out.flush();
+    return true;
   } else if (out instanceof DuckDBVarCharVector && typeId === Type.Utf8) {
     const offsets = data.valueOffsets as Int32Array;
     const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);

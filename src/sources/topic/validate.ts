@@ -10,14 +10,22 @@ const HOUR_MS = 3_600_000;
 const YEAR_2000 = Date.UTC(2000, 0, 1);
 const YEAR_2100 = Date.UTC(2100, 0, 1);
 
+const objects = new Map<string, boolean>();
+/** A JSON object's text. The same few texts (a response's `units`, `{}`) repeat on every reading: parsed once. */
 function jsonObject(text: unknown): boolean {
   if (typeof text !== 'string') return false;
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
+  let ok = objects.get(text);
+  if (ok === undefined) {
+    try {
+      const v = JSON.parse(text) as unknown;
+      ok = typeof v === 'object' && v !== null && !Array.isArray(v);
+    } catch {
+      ok = false;
+    }
+    if (objects.size >= 1024) objects.clear();
+    if (text.length <= 4096) objects.set(text, ok);
   }
+  return ok;
 }
 
 const zones = new Map<string, boolean>();
