@@ -122,6 +122,7 @@ const TOPOLOGY_DASH: DashboardSpec = {
     { type: 'timeseries', title: 'Batches in flight', unit: 'suffix: batches', w: 8, description: 'Batches loaded and not yet committed (at most one per source: back-pressure).', queries: [q(`sum by (topology) (strata_batches_in_flight{${T}})`, '{{topology}}')] },
     { type: 'timeseries', title: 'Batches per second, by outcome', unit: 'suffix: batches/s', w: 8, description: 'Committed (ok) and failed batches per second.', queries: [q(`sum by (topology, status) (rate(strata_batches_total{${T}}[${RI}]))`, '{{topology}} {{status}}')] },
     { type: 'stat', title: 'Failed batches in the time range', unit: 'suffix: batches', w: 8, description: 'Batches an operator failed on after its retries (not acknowledged: a topic re-delivers them, a poller re-fetches on its next run).', queries: [instant(`sum by (topology) (increase(strata_batches_total{${T}, status="failed"}[$__range]))`, '{{topology}}')], thresholds: [{ value: 0, color: 'green' }, { value: 1, color: 'red' }] },
+    { type: 'timeseries', title: 'Failed operator attempts per second, by cause', unit: 'suffix: attempts/s', w: 24, description: 'Attempts an operator failed on; the batch is retried with back-off until it commits, so this rises during a fault (cause "operator": the SQL or code; "warehouse": the disk) while nothing is lost.', queries: [q(`sum by (topology, operator, cause) (rate(strata_operator_failures_total{${TO}}[${RI}]))`, '{{topology}} {{operator}}: {{cause}}')] },
   ],
 };
 
