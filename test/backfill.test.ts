@@ -10,8 +10,6 @@ import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../src/sources/o
 import { RunHistory } from '../src/runtime/runs.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { checkWindow, splitWindow } from '../src/runtime/backfill-plan.ts';
-import { chunkStages } from '../src/runtime/backfill.ts';
-import { loadTopology } from '../src/config/topology.ts';
 import { tableSnapshot } from './support/pipeline-harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -193,42 +191,4 @@ test('a failing chunk is retried, then recorded as failed while the others conti
   assert.equal(ff.status, 1);
   assert.match(ff.stdout, /failed — 0 ok, 1 failed/);
   hook.close();
-});
-
-test('overlapped chunks (a chunk\'s Gold beside the next chunk\'s Bronze and Silver) give the same tables as chunk after chunk', async () => {
-  const cfgDir = await mkdtemp(join(tmpdir(), 'strata-cfg-'));
-  const base = (await readFile(join(ROOT, 'config/default.yaml'), 'utf8')).replace('topologies: [topologies]', `topologies: [${join(ROOT, 'topologies')}]`);
-  const overlapped = join(cfgDir, 'overlap.yaml');
-  const sequential = join(cfgDir, 'sequential.yaml');
-  await writeFile(overlapped, base);
-  await writeFile(sequential, `${base}\nbackfill:\n  overlap: false\n`);
-  // Four weekly chunks across a month boundary: each chunk's 24 h means read the day before it.
-  const args = ['backfill', '--topology', 'air_quality', '--start-date', '2024-02-19', '--end-date', '2024-03-17', '--chunk', 'weekly'];
-  const runs: { wh: string; chunks: { started_at: string; ended_at?: string }[] }[] = [];
-  for (const cfg of [overlapped, sequential]) {
-    const e = await env();
-    const r = await strata(e, [args[0]!, '--config', cfg, ...args.slice(1)]);
-    assert.equal(r.status, 0, r.stderr.slice(-2000));
-    const chunks = (await new RunHistory(join(e.STRATA_WAREHOUSE!, '_state')).list({ kind: 'chunk' })).filter((c) => c.status === 'ok').sort((a, b) => a.started_at.localeCompare(b.started_at));
-    assert.equal(chunks.length, 4);
-    runs.push({ wh: e.STRATA_WAREHOUSE!, chunks });
-  }
-  // The overlap did happen: a chunk started before the one before it ended; sequentially, never.
-  const overlaps = (c: { started_at: string; ended_at?: string }[]): number => c.slice(1).filter((x, i) => x.started_at < c[i]!.ended_at!).length;
-  assert.equal(overlaps(runs[0]!.chunks), 3);
-  assert.equal(overlaps(runs[1]!.chunks), 0);
-  const a = await snapshot(runs[0]!.wh);
-  assert.ok(a['gold.aqi_hourly']!.length > 1000);
-  assert.deepEqual(a, await snapshot(runs[1]!.wh));
-  assert.deepEqual(await tableSnapshot(new Warehouse(runs[0]!.wh), 'gold.dim_location', ['updated_at']), await tableSnapshot(new Warehouse(runs[1]!.wh), 'gold.dim_location', ['updated_at']));
-});
-
-test('chunk stages: Gold built on Silver is the late stage, reading Silver back; everything else is early', async () => {
-  const aq = chunkStages(await loadTopology(join(ROOT, 'topologies/air_quality.yaml')))!;
-  assert.deepEqual([...aq.late.run].sort(), ['aqi_daily', 'aqi_hourly']);
-  assert.deepEqual([...aq.late.replay], ['silver']);
-  assert.deepEqual([...aq.early.run].sort(), ['bronze', 'dim_location', 'silver', 'silver_rejected']);
-  const taxi = chunkStages(await loadTopology(join(ROOT, 'topologies/taxi.yaml')))!;
-  assert.deepEqual([...taxi.late.run].sort(), ['daily_zone', 'hourly_demand']);
-  assert.deepEqual([...taxi.late.replay], ['silver']);
 });

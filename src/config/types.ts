@@ -169,7 +169,7 @@ export interface ServiceConfig {
   tlc: { base_url: string; timeout_ms: number; retries: number; backoff_ms: number };
   kafka: KafkaSettings;
   duckdb: { threads?: number; memory_limit: string };
-  backfill: { chunk: 'daily' | 'weekly' | 'monthly'; retries: number; retry_backoff_ms: number; spark_threshold_records: number; overlap: boolean };
+  backfill: { chunk: 'daily' | 'weekly' | 'monthly'; retries: number; retry_backoff_ms: number; spark_threshold_records: number };
   runs: { webhook_url?: string; webhook_retries: number };
   spark: SparkSettings;
   /** The file this was read from (absent for built-in defaults). */

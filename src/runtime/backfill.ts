@@ -83,8 +83,7 @@ function cacheDir(w: Warehouse): string {
 
 /**
  * Runs a plan chunk by chunk, Bronze → Silver → Gold each, in a fresh DuckDB per chunk (memory is
- * released between chunks). In-process, a chunk's Gold built on Silver overlaps the next chunk's
- * Bronze and Silver (see chunkStages). A failing chunk is retried with back-off, then recorded as failed while
+ * released between chunks). A failing chunk is retried with back-off, then recorded as failed while
  * the others go on (or the backfill stops, with failFast). With `resume`, chunks a previous run of
  * the same window completed are skipped. Every chunk is recorded in the run history.
  */
@@ -100,12 +99,6 @@ export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps
   await history.record(run);
   const result: BackfillResult = { runId, status: 'ok', chunks: { ok: 0, failed: 0, skipped: 0 }, rowsIn: 0, rowsOut: 0, rowsRejected: 0, seconds: 0 };
   const log = deps.log.child({ topology: plan.topology, run: runId });
-  const stages = plan.engine === 'duckdb' && deps.config.backfill.overlap && [...req.skip].every((l) => l === 'bronze') ? chunkStages(req.topology) : undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  const tally = (ok: boolean): void => {
-    if (ok) result.chunks.ok++;
-    else result.chunks.failed++;
-  };
   try {
     await deps.warehouse.cleanStaging();
     for (const [index, chunk] of plan.chunks.entries()) {
@@ -121,37 +114,15 @@ export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps
         progress({ status: 'skipped' });
         continue;
       }
-      if (stages) {
-        // Chunk i's early stage runs beside chunk i-1's late one; late stages keep the chunks' order.
-        let earlyDone!: () => void;
-        const early = new Promise<void>((r) => (earlyDone = r));
-        const previous = inFlight;
-        let first: ChunkStats | undefined;
-        const work = async (chunkLog: Logger): Promise<ChunkStats> => {
-          if (!first) {
-            first = await runChunk(req, chunk, { ...deps, log: chunkLog }, stages.early);
-            earlyDone();
-          }
-          await previous;
-          const second = await runChunk(req, chunk, { ...deps, log: chunkLog }, stages.late);
-          return { rowsIn: first.rowsIn + second.rowsIn, rowsOut: first.rowsOut + second.rowsOut, rowsRejected: first.rowsRejected + second.rowsRejected };
-        };
-        inFlight = runChunkWithRetries(req, plan, chunk, runId, history, { ...deps, log }, progress, result, work).then((ok) => {
-          tally(ok);
-          earlyDone();
-        });
-        await early;
-        if (req.failFast && result.chunks.failed) break;
-        continue;
-      }
-      tally(await runChunkWithRetries(req, plan, chunk, runId, history, { ...deps, log }, progress, result));
-      if (req.failFast && result.chunks.failed) break;
+      const ok = await runChunkWithRetries(req, plan, chunk, runId, history, { ...deps, log }, progress, result);
+      if (!ok) {
+        result.chunks.failed++;
+        if (req.failFast) break;
+      } else result.chunks.ok++;
     }
-    await inFlight;
     if (deps.signal?.aborted) result.status = 'cancelled';
     if (result.status !== 'cancelled' && result.chunks.failed > 0) result.status = 'failed';
   } finally {
-    await inFlight; // a cancelled or failed run still lets the chunk in flight finish
     result.seconds = (Date.now() - t0) / 1000;
     const final: RunRecord = { ...run, status: result.status, ended_at: new Date().toISOString(), rows_in: result.rowsIn, rows_out: result.rowsOut, rows_rejected: result.rowsRejected, error: result.chunks.failed ? `${result.chunks.failed} chunk(s) failed` : undefined };
     await history.record(final);
@@ -170,7 +141,6 @@ async function runChunkWithRetries(
   deps: BackfillDeps,
   progress: (p: Omit<BackfillProgress, 'chunk' | 'index' | 'total'>) => void,
   result: BackfillResult,
-  work?: (log: Logger) => Promise<ChunkStats>,
 ): Promise<boolean> {
   const cfg = deps.config.backfill;
   const rec: RunRecord = { id: `${runId}/${chunk.id}`, kind: 'chunk', parent: runId, topology: plan.topology, engine: plan.engine, window: { start: chunk.start, end: chunk.end }, params: { key: chunkKey(chunk) }, status: 'running', started_at: new Date().toISOString() };
@@ -187,11 +157,9 @@ async function runChunkWithRetries(
     };
     try {
       const log = deps.log.child({ chunk: chunk.id });
-      const stats = work
-        ? await work(log)
-        : plan.engine === 'spark'
-          ? await runSparkChunk(req, chunk, { ...deps, log }, memo, onApplication)
-          : await runChunk(req, chunk, { ...deps, log });
+      const stats = plan.engine === 'spark'
+        ? await runSparkChunk(req, chunk, { ...deps, log }, memo, onApplication)
+        : await runChunk(req, chunk, { ...deps, log });
       await noted;
       result.rowsIn += stats.rowsIn;
       result.rowsOut += stats.rowsOut;
@@ -217,31 +185,15 @@ async function runChunkWithRetries(
   }
 }
 
-interface ChunkStats {
-  rowsIn: number;
-  rowsOut: number;
-  rowsRejected: number;
-}
-
-/** A part of the graph to run for a chunk: `run` computes, `replay` reads back from the warehouse. */
-interface Stage {
-  run: ReadonlySet<string>;
-  replay: ReadonlySet<string>;
-  /** Triggered by a replay of the window (nothing is fetched from the source). */
-  fromWarehouse: boolean;
-}
-
-/** One chunk in-process: the topology's graph (or one stage of it) over the window, in its own DuckDB. */
-async function runChunk(req: BackfillRequest, chunk: DateWindow, deps: BackfillDeps, stage?: Stage): Promise<ChunkStats> {
+/** One chunk in-process: the topology's graph over the window, in its own DuckDB. */
+async function runChunk(req: BackfillRequest, chunk: DateWindow, deps: BackfillDeps): Promise<{ rowsIn: number; rowsOut: number; rowsRejected: number }> {
   const db = await openDuckDB({ ...deps.config.duckdb, temp_directory: resolve(deps.warehouse.stateDir, 'duckdb_tmp') });
   const graph = buildGraph(req.topology, { config: deps.config, log: deps.log, metrics: deps.metrics, cacheDir: cacheDir(deps.warehouse) });
   try {
     for (const [name, source] of graph.sources) {
-      graph.sources.set(name, req.skip.has('bronze') || stage?.fromWarehouse ? new ReplayTrigger(name, req.topology.spec.name, chunk) : new WindowSource(source, chunk, { locations: req.locations }));
+      graph.sources.set(name, req.skip.has('bronze') ? new ReplayTrigger(name, req.topology.spec.name, chunk) : new WindowSource(source, chunk, { locations: req.locations }));
     }
-    const p = new Pipeline(req.topology, graph, { db, warehouse: deps.warehouse, log: deps.log, metrics: deps.metrics }, {
-      skipLayers: req.skip, window: chunk, retries: 1, runOperators: stage?.run, replayOperators: stage?.replay,
-    });
+    const p = new Pipeline(req.topology, graph, { db, warehouse: deps.warehouse, log: deps.log, metrics: deps.metrics }, { skipLayers: req.skip, window: chunk, retries: 1 });
     await p.start();
     await p.finished();
     await p.stop();
@@ -250,39 +202,6 @@ async function runChunk(req: BackfillRequest, chunk: DateWindow, deps: BackfillD
   } finally {
     db.closeSync();
   }
-}
-
-/**
- * How a chunk splits into two stages that consecutive chunks can overlap: `late` is the Gold built
- * on Silver (operators of the gold layer reading a silver operator, directly or through other late
- * ones); `early` is everything else (Bronze, Silver, quarantines, dimensions read from Bronze). While
- * chunk i's late stage runs, chunk i+1's early stage does: they write different Silver days, and
- * the one day chunk i's Gold reads past its end (the 24 h means) is recomputed by chunk i+1's late
- * stage, which runs after it — the tables end as they do chunk after chunk, with both cores busy.
- * Undefined when there is nothing to overlap, or when an early operator reads a late one's table.
- */
-export function chunkStages(topology: LoadedTopology): { early: Stage; late: Stage } | undefined {
-  const ops = topology.spec.operators;
-  const tableOf = (n: string): string | undefined => {
-    const op = ops[n];
-    return !op ? undefined : op.type === 'bronze' ? op.table : op.materialize.table;
-  };
-  const layerOf = (n: string): string | undefined => tableOf(n)?.split('.')[0];
-  const late = new Set<string>();
-  for (const n of topology.order) {
-    if (!ops[n] || layerOf(n) !== 'gold') continue;
-    if (ops[n]!.inputs.some((i) => layerOf(i) === 'silver' || late.has(i))) late.add(n);
-  }
-  const early = new Set(Object.keys(ops).filter((n) => !late.has(n)));
-  if (!late.size || !early.size) return undefined;
-  const lateTables = new Set([...late].map(tableOf));
-  for (const n of early) {
-    const op = ops[n]!;
-    const rels = op.type === 'bronze' ? [] : Object.values(op.relations ?? {});
-    if (rels.some((r) => lateTables.has(r))) return undefined;
-  }
-  const boundary = new Set([...late].flatMap((n) => ops[n]!.inputs.filter((i) => early.has(i))));
-  return { early: { run: early, replay: new Set(), fromWarehouse: false }, late: { run: late, replay: boundary, fromWarehouse: true } };
 }
 
 function chunkKey(c: DateWindow): string {

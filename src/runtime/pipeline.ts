@@ -71,13 +71,6 @@ export interface PipelineOptions {
    * runs Bronze here and hands Silver and Gold to Spark). Default: every layer.
    */
   runLayers?: ReadonlySet<Layer>;
-  /**
-   * Only these operators run; the others neither run nor replay, except those in replayOperators
-   * (a backfill chunk in two stages: see runtime/backfill.ts). Default: every operator.
-   */
-  runOperators?: ReadonlySet<string>;
-  /** Operators whose output is read back from their table for `window` instead of being computed. */
-  replayOperators?: ReadonlySet<string>;
   /** Sees each operator's output as the operator finishes a batch (e.g. the Bronze files a chunk wrote). */
   onOutput?: (operator: string, out: OperatorOutput, batch: SourceBatch['meta']) => void;
 }
@@ -261,11 +254,6 @@ export class Pipeline {
   private async runOperator(name: string, st: BatchState): Promise<BatchState> {
     if (st.outputs.has('__failed__')) return st;
     const op = this.graph.operators.get(name)!;
-    if (this.options.replayOperators?.has(name)) {
-      st.outputs.set(name, await this.replay(st, name, op.table));
-      return st;
-    }
-    if (this.options.runOperators && !this.options.runOperators.has(name)) return st;
     if (this.options.runLayers && !this.options.runLayers.has(op.table.split('.')[0] as Layer)) return st;
     if (this.options.skipLayers?.has(op.table.split('.')[0] as Layer)) {
       st.outputs.set(name, await this.replay(st, name, op.table));
