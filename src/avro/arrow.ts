@@ -387,7 +387,7 @@ export class RowBuilder {
     this.topic.repeatLast(rows - 1);
     this.partition.pushNumber(l.partition);
     this.partition.repeatLast(rows - 1);
-    this.offset.pushNumber(Number(l.offset));
+    this.offset.pushNumber(Number(l.offset)); // exact below 2^53 (nine quadrillion messages per partition)
     this.offset.repeatLast(rows - 1);
     if (this.layout.explode) for (let i = 0; i < rows; i++) this.rowNumber.pushNumber(firstRow + i + 1);
   }
