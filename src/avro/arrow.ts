@@ -377,10 +377,6 @@ export class RowBuilder {
     return this.topic.length;
   }
 
-  private all(): Column[] {
-    return [...this.items, ...this.outer, this.rowNumber, this.topic, this.partition, this.offset];
-  }
-
   private lineage(l: Lineage, rows: number, firstRow: number): void {
     if (!rows) return;
     this.topic.pushString(l.topic);
@@ -474,10 +470,5 @@ export class RowBuilder {
     vectors._kafka_partition = this.partition.vector();
     vectors._kafka_offset = this.offset.vector();
     return new Table({ ...vectors, ...extra });
-  }
-
-  /** Drops everything (the builder can be reused). */
-  clear(): void {
-    for (const c of this.all()) c.truncate(0);
   }
 }

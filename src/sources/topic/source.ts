@@ -189,7 +189,7 @@ export class TopicSource implements Source {
   /** Decodes one message into `into` (good records), or says why it is rejected. */
   private decode(msg: TopicMessage, into: RowBuilder): Item {
     const lineage = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
-    if (this.deps.decoder.isReaderEncoded(msg.value)) {
+    if (this.layout.columnar && this.deps.decoder.isReaderEncoded(msg.value)) {
       const r = into.appendEncoded(msg.value, HEADER_BYTES, lineage, this.validate);
       if (r) return 'invalid' in r ? { msg, reason: 'invalid_value', error: r.invalid, rows: 1 } : { msg, rows: r.rows };
     }
