@@ -8,6 +8,7 @@ import { loadTopology } from '../../src/config/topology.ts';
 import { openDuckDB } from '../../src/engines/duckdb/instance.ts';
 import { buildGraph } from '../../src/runtime/build.ts';
 import { Pipeline, runToCompletion } from '../../src/runtime/pipeline.ts';
+import { readConsistently } from '../../src/warehouse/consistent-read.ts';
 import { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { ArraySource } from './array-source.ts';
 
@@ -42,12 +43,15 @@ export async function tableSnapshot(warehouse: Warehouse, table: string, exclude
   const db = await openDuckDB();
   const conn = await db.connect();
   try {
-    await warehouse.attachViews(conn);
-    // Exclude only columns the table has: runs through different sources carry different lineage.
-    const cols = new Set((await conn.runAndReadAll(`DESCRIBE ${table}`)).getRowsJS().map((r) => String(r[0])));
-    const present = exclude.filter((c) => cols.has(c));
-    const ex = present.length ? ` EXCLUDE (${present.join(', ')})` : '';
-    const r = await conn.runAndReadAll(`SELECT *${ex} FROM ${table}`);
+    // Tests read while pipelines write, as users do: through the same consistent read as `strata query`.
+    const r = await readConsistently(warehouse, async () => {
+      await warehouse.attachViews(conn);
+      // Exclude only columns the table has: runs through different sources carry different lineage.
+      const cols = new Set((await conn.runAndReadAll(`DESCRIBE ${table}`)).getRowsJS().map((r) => String(r[0])));
+      const present = exclude.filter((c) => cols.has(c));
+      const ex = present.length ? ` EXCLUDE (${present.join(', ')})` : '';
+      return conn.runAndReadAll(`SELECT *${ex} FROM ${table}`);
+    });
     const rows = r.getRowObjectsJson().map((o) => JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v)));
     return rows.sort();
   } finally {
@@ -60,8 +64,10 @@ export async function count(warehouse: Warehouse, sql: string): Promise<number> 
   const db = await openDuckDB();
   const conn = await db.connect();
   try {
-    await warehouse.attachViews(conn);
-    return Number((await conn.runAndReadAll(sql)).getRowsJS()[0]![0]);
+    return await readConsistently(warehouse, async () => {
+      await warehouse.attachViews(conn);
+      return Number((await conn.runAndReadAll(sql)).getRowsJS()[0]![0]);
+    });
   } finally {
     conn.closeSync();
     db.closeSync();

@@ -3,6 +3,7 @@ import { loadServiceConfig } from '../../config/service.ts';
 import { openDuckDB } from '../../engines/duckdb/instance.ts';
 import { StrataError } from '../../errors.ts';
 import { formatResult, type OutputFormat } from '../format.ts';
+import { readConsistently } from '../../warehouse/consistent-read.ts';
 import { Warehouse } from '../../warehouse/warehouse.ts';
 
 /** `strata query SQL`: read-only SQL over views of every warehouse table. */
@@ -12,10 +13,14 @@ export async function queryCommand(sql: string, opts: { format: OutputFormat; co
   const db = await openDuckDB({ ...config.duckdb });
   const conn = await db.connect();
   try {
-    const tables = await warehouse.attachViews(conn);
+    let tables: string[] = [];
     let reader;
     try {
-      reader = await conn.runAndReadAll(sql);
+      // A partition replaced by a running writer mid-query is read again (consistent-read.ts).
+      reader = await readConsistently(warehouse, async () => {
+        tables = await warehouse.attachViews(conn);
+        return conn.runAndReadAll(sql);
+      });
     } catch (err) {
       const known = tables.length ? tables.join(', ') : `none yet in ${warehouse.root}`;
       throw new StrataError('QUERY_FAILED', `${(err as Error).message.split('\n')[0]}\n(tables: ${known})`, { sql });
