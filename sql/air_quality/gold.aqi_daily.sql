@@ -17,7 +17,7 @@
 --           hours_total BIGINT    hour rows in the day (23 or 25 on DST change days when complete)
 --
 -- Dialect-specific spots (for the Spark translation):
---   1. UTC naive timestamp → local calendar date   [CTE localised, date_local]
+--   1. UTC naive timestamp → local calendar date   [CTE local_dates, date_local]
 --      DuckDB (ICU): CAST(timezone(tz, ts_utc AT TIME ZONE 'UTC') AS DATE)
 --      Spark:        to_date(from_utc_timestamp(ts_utc, tz))
 
@@ -34,12 +34,20 @@ located AS (
   FROM input AS h
   LEFT JOIN dim_location AS l ON l.location_id = h.location_id
 ),
-localised AS (
+local_dates AS (
+  -- The time-zone conversion is the costly step (~2.5 µs a row, 2/3 of this model): done once per
+  -- (time zone, hour), shared by the locations of a zone, not once per row.
   SELECT
-    location_id, ts_utc, us_aqi, us_aqi_dominant, european_aqi, pm2_5, timezone,
+    timezone, ts_utc,
     -- dialect: naive UTC timestamp → calendar date in `timezone` (Spark: to_date(from_utc_timestamp(ts_utc, timezone)))
     CAST(timezone(timezone, ts_utc AT TIME ZONE 'UTC') AS DATE) AS date_local
-  FROM located
+  FROM (SELECT DISTINCT timezone, ts_utc FROM located) AS zone_hours
+),
+localised AS (
+  SELECT
+    l.location_id, l.ts_utc, l.us_aqi, l.us_aqi_dominant, l.european_aqi, l.pm2_5, l.timezone, d.date_local
+  FROM located AS l
+  JOIN local_dates AS d ON d.timezone = l.timezone AND d.ts_utc = l.ts_utc
 ),
 ranked AS (
   SELECT
