@@ -21,7 +21,7 @@ test('topologies/taxi.yaml loads; its embedded default reads the samples copied 
   assert.equal(src.type, 'tlc');
   const files = expandPatterns(t.baseDir, src.type === 'tlc' ? src.files ?? [] : []).map((f) => f.split('/').pop());
   assert.deepEqual(files, ['yellow_tripdata_2025-01_head.parquet', 'yellow_tripdata_2020-07_head.csv']);
-  assert.match(describeTopology(t), /source {3}trips: tlc\(\.\.\/samples\/taxi\/\*\.parquet, \.\.\/samples\/taxi\/\*\.csv, batch_rows=500000, when embedded\)/);
+  assert.match(describeTopology(t), /source {3}trips: tlc\(\.\.\/samples\/taxi\/\*\.parquet, \.\.\/samples\/taxi\/\*\.csv, batch_rows=1000000, when embedded\)/);
 });
 
 test('service config: tlc.base_url defaults to the TLC host; STRATA_TLC_BASE_URL overrides it', async () => {
