@@ -235,6 +235,8 @@ class KafkaTopicConsumer implements TopicConsumer {
   private watch(c: Consumer): void {
     c.on(c.events.GROUP_JOIN, (e) => {
       this.pending = undefined; // partitions may have moved: re-read the in-flight markers
+      // Read them now, while the first fetch is in flight, not when its batch arrives.
+      void this.inflightMarkers();
       this.restartDelay = 500;
       const parts = e.payload.memberAssignment[this.opts.topic] ?? [];
       this.status = { ok: true, detail: `member of ${this.opts.group}, partitions [${parts.join(',')}] of ${this.opts.topic}` };
