@@ -179,3 +179,54 @@ test('TripBatch bytes read straight into columns give the same table as avsc obj
     for (let r = 0; r < a.numRows; r++) assert.ok(Object.is(a.getChild(f.name)!.get(r), b.getChild(f.name)!.get(r)) || a.getChild(f.name)!.get(r) === b.getChild(f.name)!.get(r), `${f.name} row ${r}: ${String(x[r])} vs ${String(y[r])}`);
   }
 });
+
+test('flat records (a Reading) read straight into columns give the same table as avsc objects, however often their texts repeat', () => {
+  let seed = 20261127;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const maybe = (v: number): number | null => (rnd() < 0.2 ? null : v);
+  const dbl = (): number => pick([0, -0.5, 12.25, 1e300, Number.NaN, Number.NEGATIVE_INFINITY, rnd() * 100]);
+  const names = ['Hà Nội', 'Zürich', '東京', '', 'Ho Chi Minh City', 'x'.repeat(600)];
+  const enc = new AvroEncoder(V1);
+  const dec = new AvroDecoder(V1);
+  const layout = new ArrowLayout(V1);
+  assert.ok(layout.columnar);
+  const messages: Buffer[] = [];
+  // 6,000 records: texts that repeat (ids, names, units), one that never does (request_url: past
+  // the interner's limit of distinct texts), texts longer than it interns, empty ones.
+  for (let i = 0; i < 6000; i++) {
+    const loc = Math.floor(rnd() * 120);
+    messages.push(enc.encode(reading({
+      location_id: `loc_${loc}`, location_name: names[loc % names.length]!, latitude: dbl(), longitude: dbl(), timezone: pick(['UTC', 'Asia/Tokyo']),
+      ts_utc: Date.UTC(2024, 0, 1) + i * 3_600_000, pm10: maybe(dbl()), pm2_5: maybe(dbl()), carbon_monoxide: maybe(dbl()), nitrogen_dioxide: maybe(dbl()),
+      sulphur_dioxide: maybe(dbl()), ozone: maybe(dbl()), dust: maybe(dbl()), uv_index: maybe(dbl()), us_aqi: maybe(dbl()), european_aqi: maybe(dbl()),
+      units: pick(['{"pm10":"μg/m³"}', '{"pm10":"ug/m3"}', '{}']), extra: rnd() < 0.5 ? '{}' : `{"n":${i % 7}}`, source: 'test', request_url: `http://x/v1/air-quality?i=${i}`,
+      fetched_at: Date.UTC(2024, 6, 1) + i,
+    }) as unknown as Record<string, unknown>));
+  }
+  const damaged = messages.slice(0, 30).flatMap((buf) => [buf.subarray(0, 10 + Math.floor((buf.length - 10) * rnd())), Buffer.concat([buf, Buffer.from([0])])]);
+  const columnar = layout.builder();
+  const objects = layout.builder();
+  for (const [i, buf] of [...messages, ...damaged].entries()) {
+    const lineage = { topic: 't', partition: i % 3, offset: String(i) };
+    const before = columnar.rows;
+    const r = dec.isReaderEncoded(buf) ? columnar.appendEncoded(buf, 10, lineage) : undefined;
+    const d = dec.decode(buf);
+    if (i < messages.length) assert.deepEqual(r, { rows: 1 }, `message ${i} is read into columns`);
+    if (r === undefined) {
+      assert.equal(columnar.rows, before, `message ${i}: a refused message adds no rows`);
+      if (d.ok) columnar.appendValue(d.value, lineage);
+    }
+    if (d.ok) objects.appendValue(d.value, lineage);
+  }
+  const a = columnar.finish();
+  const b = objects.finish();
+  assert.equal(a.numRows, b.numRows);
+  assert.ok(a.numRows >= 6000);
+  assert.deepEqual(a.schema.fields.map((f) => `${f.name}:${String(f.type)}`), b.schema.fields.map((f) => `${f.name}:${String(f.type)}`));
+  for (const f of a.schema.fields) {
+    const x = a.getChild(f.name)!;
+    const y = b.getChild(f.name)!;
+    for (let r = 0; r < a.numRows; r++) assert.ok(Object.is(x.get(r), y.get(r)) || x.get(r) === y.get(r), `${f.name} row ${r}: ${String(x.get(r))} vs ${String(y.get(r))}`);
+  }
+});

@@ -55,15 +55,51 @@ function specFor(column: string, f: avro.types.Field): FieldSpec {
 
 const TWO_32 = 4294967296;
 
+/**
+ * Strings of one column read from Avro bytes, each distinct text decoded once. Readings repeat the
+ * same few texts (units, source, a location's name) on every record: handing out one string per
+ * text saves the UTF-8 decode and, above all, the garbage of a string per row held until the batch
+ * is built. A column whose texts keep changing stops being interned.
+ */
+class Interner {
+  private readonly byHash = new Map<number, { bytes: Buffer; text: string }[]>();
+  private misses = 0;
+  private off = false;
+  /** The text handed out last: most columns repeat it from one record to the next. */
+  private last?: { bytes: Buffer; text: string };
+
+  text(buf: Buffer, start: number, end: number): string {
+    const len = end - start;
+    if (this.off || len > 512) return buf.toString('utf8', start, end);
+    const last = this.last;
+    if (last && last.bytes.length === len && buf.compare(last.bytes, 0, len, start, end) === 0) return last.text;
+    let h = len;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+    const bucket = this.byHash.get(h);
+    if (bucket) for (const e of bucket) if (e.bytes.length === len && buf.compare(e.bytes, 0, len, start, end) === 0) return (this.last = e).text;
+    const text = buf.toString('utf8', start, end);
+    if (++this.misses > 4096) this.off = true; // mostly distinct texts: not worth the lookups
+    else {
+      const entry = (this.last = { bytes: Buffer.from(buf.subarray(start, end)), text });
+      if (bucket) bucket.push(entry);
+      else this.byHash.set(h, [entry]);
+    }
+    return text;
+  }
+}
+
 /** One growing column: numbers in a typed array, strings in a JS array, and a validity byte per row. */
 class Column {
   length = 0;
+  /** Text columns only. */
+  readonly interner?: Interner;
   private nums: Float64Array | Int32Array | Uint8Array;
   private strs: (string | null)[] = [];
   private valid = new Uint8Array(1024);
 
   constructor(readonly kind: Kind) {
     this.nums = kind === 'int' ? new Int32Array(1024) : kind === 'boolean' ? new Uint8Array(1024) : new Float64Array(1024);
+    if (this.textual) this.interner = new Interner();
   }
 
   private get textual(): boolean {
@@ -244,10 +280,10 @@ class Cursor {
     return this.buf[this.pos++] !== 0;
   }
 
-  string(): string {
+  string(interner?: Interner): string {
     const len = this.long();
     if (len < 0 || this.pos + len > this.buf.length) throw UNDECODABLE;
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    const s = interner ? interner.text(this.buf, this.pos, this.pos + len) : this.buf.toString('utf8', this.pos, this.pos + len);
     this.pos += len;
     return s;
   }
@@ -261,9 +297,9 @@ class Cursor {
   }
 
   /** One value of a non-null kind, as a JS value. */
-  value(spec: FieldSpec): unknown {
+  value(spec: FieldSpec, interner?: Interner): unknown {
     switch (spec.kind) {
-      case 'string': return this.string();
+      case 'string': return this.string(interner);
       case 'enum': {
         const s = spec.symbols![this.long()];
         if (s === undefined) throw UNDECODABLE;
@@ -289,7 +325,7 @@ class Cursor {
       case 'int': return col.pushNumber(this.int());
       case 'float': return col.pushNumber(this.float());
       case 'boolean': return col.pushNumber(this.boolean() ? 1 : 0);
-      default: return col.pushString(this.value(spec) as string);
+      default: return col.pushString(this.value(spec, col.interner) as string);
     }
   }
 }
@@ -315,8 +351,9 @@ export class ArrowLayout {
   readonly order: (FieldSpec | undefined)[] = [];
   readonly hasFirstRow: boolean;
   /**
-   * Whether messages written with this very schema can be decoded straight into columns (an
-   * exploded record of primitive fields): no JS object per item, which dominated reading batches.
+   * Whether messages written with this very schema can be decoded straight into columns (a record,
+   * exploded or not, of primitive fields): no avsc object per record or item, which dominated
+   * reading batches.
    */
   readonly columnar: boolean;
 
@@ -339,7 +376,7 @@ export class ArrowLayout {
       this.order.push(spec);
     }
     this.hasFirstRow = rec.fields.some((f) => f.name === 'first_row');
-    this.columnar = Boolean(explode) && [...this.itemFields, ...this.outerFields].every((s) => s.kind !== 'json');
+    this.columnar = [...this.itemFields, ...this.outerFields].every((s) => s.kind !== 'json');
   }
 
   /** Rows one decoded record contributes. */
@@ -422,9 +459,11 @@ export class RowBuilder {
     const outer: Record<string, unknown> = {};
     let rows = 0;
     try {
-      for (const spec of L.order) {
+      for (let f = 0, o = 0; f < L.order.length; f++) {
+        const spec = L.order[f];
         if (spec) {
-          outer[spec.field] = cur.isNull(spec) ? null : cur.value(spec);
+          outer[spec.field] = cur.isNull(spec) ? null : cur.value(spec, this.outer[o]!.interner);
+          o++;
           continue;
         }
         for (let n = cur.long(); n !== 0; n = cur.long()) {
@@ -439,6 +478,7 @@ export class RowBuilder {
         }
       }
       if (cur.pos !== buf.length) throw UNDECODABLE;
+      if (!L.explode) rows = 1;
     } catch (err) {
       this.items.forEach((c, i) => c.truncate(mark[i]!));
       if (err instanceof Undecodable || err instanceof RangeError) return undefined;
