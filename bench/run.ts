@@ -10,7 +10,7 @@ import { backfillCase } from './cases/backfill.ts';
 import { latencyCase } from './cases/latency.ts';
 import { streamCase } from './cases/stream.ts';
 import { taxiCase } from './cases/taxi.ts';
-import { machineInfo, sparkVersion } from './lib/machine.ts';
+import { kafkaVersion, machineInfo, sparkVersion } from './lib/machine.ts';
 import { CACHE, ROOT } from './lib/paths.ts';
 import { killAll } from './lib/proc.ts';
 import { readCaseResults, renderDocument, writeCaseResult, writeDocument } from './lib/report.ts';
@@ -180,7 +180,9 @@ try {
       await cleanup?.().catch((e: Error) => log(`${c.name}: clean-up failed: ${e.message}`));
       if (!opts.keep) await rm(workDir, { recursive: true, force: true });
     }
+    // Set up by the case itself when they were not there at the start (a fresh machine).
     result.machine.spark = sparkVersion();
+    result.machine.kafka = kafkaVersion(Number(/:(\d+)$/.exec(opts.brokers)?.[1] ?? 19092));
     Object.assign(result, c.assess(result));
     result.finished_at = new Date().toISOString();
     const file = await writeCaseResult(opts.out, result);
