@@ -6,7 +6,7 @@
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectProducer, createTopic, deleteByPrefix, freshPrefix, messageTimes, readingBatch } from '../lib/kafka.ts';
+import { createTopic, deleteByPrefix, freshPrefix, kcatFrames, kcatProducer, messageTimes, readingBatch } from '../lib/kafka.ts';
 import { ROOT } from '../lib/paths.ts';
 import { caseHeader, errorsText, fmt, fmtAuto, fmtSummary, rssText, runsText, table, variant } from '../lib/report.ts';
 import { Service } from '../lib/service.ts';
@@ -40,8 +40,8 @@ export const latencyCase: BenchCase = {
     const brokers = await ensureKafka(opts.brokers);
     const base = freshPrefix('latency');
     const most = Math.max(Math.round(opts.latencyRate * opts.latencySeconds), Math.round(opts.latencyTargetRate * opts.latencyTargetSeconds));
-    // Encoded before any run, so the offered rate is not limited by encoding.
-    const messages = readingBatch(most, opts.omLocations);
+    // Encoded (and framed for kcat) before any run, so the offered rate is not limited by encoding.
+    const frames = kcatFrames(readingBatch(most, opts.omLocations));
     let runNo = 0;
 
     const measure = async (rate: number, seconds: number): Promise<RunSample> => {
@@ -50,7 +50,7 @@ export const latencyCase: BenchCase = {
       const total = Math.round(rate * seconds);
       await createTopic(brokers, topic, PARTITIONS);
       const svc = await Service.start({ dir: ctx.workDir, topologies: [join(ROOT, 'topologies/air_quality.yaml')], warehouse: await mkdtemp(join(ctx.workDir, 'wh-')), kafka: { brokers, prefix } });
-      const producer = await connectProducer(brokers);
+      const producer = kcatProducer(brokers, topic);
       let t0 = 0;
       let producedEnd = 0;
       let stoppedAt = 0;
@@ -58,7 +58,7 @@ export const latencyCase: BenchCase = {
       try {
         await svc.until(() => svc.joinedAt !== undefined, 5 * 60_000, 'the consumer to join its group');
         log(`latency: offering ${fmt(total)} readings at ${fmt(rate)}/s`);
-        // Paced by the clock: each send carries every record due by now (at most 5,000), so a
+        // Paced by the clock: each write hands kcat every record due by now (at most 5,000), so a
         // producer that falls behind catches up instead of stretching the run.
         t0 = Date.now();
         let sent = 0;
@@ -68,17 +68,17 @@ export const latencyCase: BenchCase = {
             await sleep(Math.max(1, Math.min(20, ((sent + 1) / rate) * 1000 - (Date.now() - t0))));
             continue;
           }
-          const timestamp = String(Date.now());
-          await producer.send({ topic, acks: -1, messages: messages.slice(sent, due).map((m) => ({ ...m, timestamp })) });
+          await producer.write(Buffer.concat(frames.slice(sent, due)));
           sent = due;
         }
+        await producer.end(); // every record acknowledged
         producedEnd = Date.now();
         await svc.until(() => svc.rows >= total, opts.latencyDrainSeconds * 1000, 'Gold').catch((err: Error) => {
           if (!/timed out/.test(err.message)) throw err; // not keeping up is a result, not a failure
         });
       } finally {
         stoppedAt = Date.now();
-        await producer.disconnect();
+        await producer.end().catch(() => undefined); // already ended, unless the run failed first
         peak = (await svc.stop()).peakRssBytes;
       }
 
@@ -167,7 +167,7 @@ export const latencyCase: BenchCase = {
       rssText(v),
     ]);
     return `## ${r.title}\n\n${caseHeader(r)}\n` +
-      `A running \`strata run\` (air_quality topology, Kafka source, ${p.partitions} partitions, ${fmt(p.locations)} locations) while the harness offers readings at a fixed rate (kafkajs, acks=all, paced by the clock; it shares the machine's cores with Strata). ` +
+      `A running \`strata run\` (air_quality topology, Kafka source, ${p.partitions} partitions, ${fmt(p.locations)} locations) while the harness offers readings at a fixed rate through kcat -P (librdkafka, acks=all, fed on the clock by the harness; it shares the machine's cores with Strata). ` +
       'Latency of a record: from its Kafka timestamp (set when it was sent) to the commit of the batch holding its offset, after which it is visible in Gold. ' +
       `"Keeps up": every record reached Gold, and latency did not build up over the run (median latency of the last third of the records ≤ 1.5 × that of the first third + 1 s). ` +
       `A record not in Gold ${fmt(p.drain_seconds)} s after the load ended counts with its latency up to then, so the percentiles become lower bounds (≥).\n\n` +

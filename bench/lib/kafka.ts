@@ -1,4 +1,5 @@
 /** Topics for the stream cases: synthetic Open-Meteo readings, kcat runs, clean-up of what a run created. */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { AvroEncoder, loadSchemaFile } from '../../src/avro/codec.ts';
@@ -107,6 +108,46 @@ export async function kcatConsume(brokers: string, topic: string): Promise<Measu
   const r = await spawnMeasured('kcat', ['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q'], { discardStdout: true, timeoutMs: 30 * 60_000 }).done;
   if (r.code !== 0) throw new Error(`kcat exited with ${r.code ?? r.signal}: ${r.stderrTail.trim()}`);
   return r;
+}
+
+/** Separators of kcat's input (-K, -D, in its \xNN notation): byte runs no key or Avro value here contains (checked). */
+const KEY_END = String.raw`\x1e\x1fstrata-key\x1f\x1e`;
+const MESSAGE_END = String.raw`\x1e\x1fstrata-msg\x1f\x1e`;
+const bytesOf = (escaped: string): Buffer => Buffer.from(escaped.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+
+/** Messages as kcat -P reads them from stdin with KEY_END / MESSAGE_END: one buffer per message. */
+export function kcatFrames(messages: readonly { key: string; value: Buffer }[]): Buffer[] {
+  const k = bytesOf(KEY_END);
+  const d = bytesOf(MESSAGE_END);
+  return messages.map((m, i) => {
+    const key = Buffer.from(m.key);
+    if (key.includes(k) || key.includes(d) || m.value.includes(k) || m.value.includes(d)) throw new Error(`message ${i} contains kcat's separator bytes`);
+    return Buffer.concat([key, k, m.value, d]);
+  });
+}
+
+/**
+ * A kcat producer (librdkafka, acks=all, Java's murmur2 partitioner) fed through its stdin: the load
+ * generator of the latency case, so offering 20,000 records/s costs the shared cores little (kafkajs
+ * in the harness took most of one). Each message's timestamp is set by librdkafka as kcat reads it.
+ */
+export function kcatProducer(brokers: string, topic: string): { write(frames: Buffer): Promise<void>; end(): Promise<void> } {
+  const p = spawn('kcat', ['-P', '-q', '-b', brokers, '-t', topic, '-K', KEY_END, '-D', MESSAGE_END, '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'topic.partitioner=murmur2_random'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    p.on('error', reject);
+    p.on('close', (code) => resolve(code));
+  });
+  return {
+    write: (frames) => (p.stdin.write(frames) ? Promise.resolve() : new Promise((r) => p.stdin.once('drain', () => r()))),
+    // EOF: kcat delivers what it holds (acks=all) and exits.
+    async end() {
+      p.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`kcat -P exited with ${code}: ${stderr.trim()}`);
+    },
+  };
 }
 
 /** (partition, offset) → message timestamp (ms) of every message in a topic, read with kcat. */
