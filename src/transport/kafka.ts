@@ -235,8 +235,9 @@ class KafkaTopicConsumer implements TopicConsumer {
   private watch(c: Consumer): void {
     c.on(c.events.GROUP_JOIN, (e) => {
       this.pending = undefined; // partitions may have moved: re-read the in-flight markers
-      // Read them now, while the first fetch is in flight, not when its batch arrives.
-      void this.inflightMarkers();
+      // Read them now, while the first fetch is in flight, not when its batch arrives — unless
+      // closing: a join that lands after close() must not open the admin's connection again.
+      if (!this.closing.signal.aborted) void this.inflightMarkers();
       this.restartDelay = 500;
       const parts = e.payload.memberAssignment[this.opts.topic] ?? [];
       this.status = { ok: true, detail: `member of ${this.opts.group}, partitions [${parts.join(',')}] of ${this.opts.topic}` };
@@ -270,6 +271,8 @@ class KafkaTopicConsumer implements TopicConsumer {
         this.pending = undefined; // not cached: the next batch tries again
         this.log.warn({ err: message(err) }, 'could not read in-flight markers; re-delivered ranges may be cut differently');
       }
+      // A read that was under way when close() disconnected the admin may have connected it again.
+      if (this.closing.signal.aborted) await this.admin?.disconnect().catch(() => undefined);
       return out;
     })();
     return this.pending;
