@@ -139,8 +139,11 @@ export function kcatProducer(brokers: string, topic: string): { write(frames: Bu
     p.on('error', reject);
     p.on('close', (code) => resolve(code));
   });
+  const died = exited.then((code) => Promise.reject(new Error(`kcat -P exited with ${code} during the run: ${stderr.trim()}`)));
+  died.catch(() => undefined);
+  p.stdin.on('error', () => undefined); // a kcat that died: reported by write() and end()
   return {
-    write: (frames) => (p.stdin.write(frames) ? Promise.resolve() : new Promise((r) => p.stdin.once('drain', () => r()))),
+    write: (frames) => (p.stdin.write(frames) ? Promise.resolve() : Promise.race([new Promise<void>((r) => p.stdin.once('drain', () => r())), died])),
     // EOF: kcat delivers what it holds (acks=all) and exits.
     async end() {
       p.stdin.end();
