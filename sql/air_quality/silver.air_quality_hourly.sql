@@ -11,7 +11,7 @@
 --                  date DATE (partition: date of ts_utc in UTC), _source VARCHAR, _ingested_at TIMESTAMP,
 --                  _batch_id VARCHAR
 --         Rejected readings go to silver.air_quality_rejected. Both models include one classification,
---         silver_classify.sql (CTEs unpivoted … checked); the rules below are what it implements.
+--         silver_classify.sql (CTEs unit_texts … checked); the rules below are what it implements.
 --
 -- Rules
 --   * pollutants: pm10, pm2_5, carbon_monoxide, nitrogen_dioxide, sulphur_dioxide, ozone, dust, uv_index.

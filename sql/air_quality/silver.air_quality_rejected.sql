@@ -8,7 +8,7 @@
 --                  reason VARCHAR ('not_a_number' | 'negative_value' | 'unknown_unit' | 'missing_key'),
 --                  date DATE (partition: date of ts_utc in UTC), _source VARCHAR, _ingested_at TIMESTAMP,
 --                  _batch_id VARCHAR
---         The classification (CTEs unpivoted … checked) is silver_classify.sql, included here and by
+--         The classification (CTEs unit_texts … checked) is silver_classify.sql, included here and by
 --         silver.air_quality_hourly: every non-NULL Bronze reading lands in exactly one of the two tables.
 --
 -- Dialect-specific spots (for the Spark translation): none here; the JSON extraction is in silver_classify.sql.

@@ -12,8 +12,8 @@
 --         unit_lookup — (units text, pollutant) → raw_unit, unit_key, molecular_weight
 --         unit_class  — + unit_class ('μg/m³' | 'mg/m³' | 'ppm' | 'ppb' | 'index', NULL = unknown)
 --         keyed       — input + the number of its units text (the long text is matched once per wide row)
---         unpivoted   — wide → long: location_id, ts_utc, pollutant, raw_value, units_id, lineage; NULL values dropped
---         classified  — unpivoted + raw_unit, unit_class, molecular_weight
+--         classified  — wide → long: location_id, ts_utc, pollutant, raw_value, lineage, raw_unit, unit_class,
+--                       molecular_weight; NULL values dropped
 --         checked     — + reason (NULL when valid): missing_key | not_a_number | negative_value | unknown_unit
 --
 -- Everything about units is decided per (units text, pollutant) — a few dozen rows — and joined to
@@ -75,23 +75,31 @@ keyed AS (
   FROM input i
   JOIN unit_texts t ON t.units_key = COALESCE(i.units, '')
 ),
-unpivoted AS (
-  -- Wide Bronze → long. A NULL concentration is "not measured": no row at all.
-            SELECT location_id, ts_utc, 'pm10'             AS pollutant, pm10             AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE pm10 IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'pm2_5'            AS pollutant, pm2_5            AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE pm2_5 IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'carbon_monoxide'  AS pollutant, carbon_monoxide  AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE carbon_monoxide IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'nitrogen_dioxide' AS pollutant, nitrogen_dioxide AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE nitrogen_dioxide IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'sulphur_dioxide'  AS pollutant, sulphur_dioxide  AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE sulphur_dioxide IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'ozone'            AS pollutant, ozone            AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE ozone IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'dust'             AS pollutant, dust             AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE dust IS NOT NULL
-  UNION ALL SELECT location_id, ts_utc, 'uv_index'         AS pollutant, uv_index         AS raw_value, units_id, _source, _ingested_at, _batch_id FROM keyed WHERE uv_index IS NOT NULL
-),
 classified AS (
+  -- Wide Bronze → long, classified, in one join: each wide row meets the eight (units text, pollutant)
+  -- rows of its units text and takes that pollutant's value. (Eight UNION ALL scans and a join
+  -- after them cost ~25 % more.) A NULL concentration is "not measured": no row at all.
   SELECT
-    v.location_id, v.ts_utc, v.pollutant, v.raw_value, c.raw_unit, v._source, v._ingested_at, v._batch_id,
-    c.unit_class, c.molecular_weight
-  FROM unpivoted v
-  JOIN unit_class c ON c.units_id = v.units_id AND c.pollutant = v.pollutant
+    location_id, ts_utc, pollutant, raw_value, raw_unit, _source, _ingested_at, _batch_id,
+    unit_class, molecular_weight
+  FROM (
+    SELECT
+      k.location_id, k.ts_utc, c.pollutant,
+      CASE c.pollutant
+        WHEN 'pm10'             THEN k.pm10
+        WHEN 'pm2_5'            THEN k.pm2_5
+        WHEN 'carbon_monoxide'  THEN k.carbon_monoxide
+        WHEN 'nitrogen_dioxide' THEN k.nitrogen_dioxide
+        WHEN 'sulphur_dioxide'  THEN k.sulphur_dioxide
+        WHEN 'ozone'            THEN k.ozone
+        WHEN 'dust'             THEN k.dust
+        WHEN 'uv_index'         THEN k.uv_index
+      END AS raw_value,
+      c.raw_unit, k._source, k._ingested_at, k._batch_id, c.unit_class, c.molecular_weight
+    FROM keyed AS k
+    JOIN unit_class AS c ON c.units_id = k.units_id
+  ) AS long_form
+  WHERE raw_value IS NOT NULL
 ),
 checked AS (
   SELECT
