@@ -42,6 +42,15 @@ test('upsert: an incoming row older than the stored one loses; newer ones in the
   assert.deepEqual(await s.stored(), [['a', 11, 20n], ['b', 2, 30n], ['e', 5, 5n]]);
 });
 
+test('upsert: duplicates of a key inside one batch keep only the greatest order_by', async () => {
+  const s = await setup();
+  await s.upsert([['a', '2024-01-01', 1, 10], ['a', '2024-01-01', 2, 30], ['b', '2024-01-02', 4, 1], ['a', '2024-01-01', 3, 20]]);
+  assert.deepEqual(await s.stored(), [['a', 2, 30n], ['b', 4, 1n]]);
+  // Into stored partitions too (the anti-join path sees the batch already deduplicated).
+  await s.upsert([['b', '2024-01-02', 5, 7], ['b', '2024-01-02', 6, 9], ['c', '2024-01-01', 7, 1]]);
+  assert.deepEqual(await s.stored(), [['a', 2, 30n], ['b', 6, 9n], ['c', 7, 1n]]);
+});
+
 test('a write spanning more partitions than DuckDB keeps open (100) still gives one file per partition, every row in it', async () => {
   const wh = await tempWarehouse();
   const db = await openDuckDB();
