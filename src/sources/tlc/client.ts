@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -138,10 +138,7 @@ export class TlcClient {
           cb(null, chunk);
         },
       });
-      // The file is opened before the body flows: a stream that opens it lazily could create it
-      // after a failed transfer's clean-up below had already run, leaving a stray .part file.
-      const out = await open(tmp, 'w');
-      await pipeline(res.body, counter, out.createWriteStream());
+      await pipeline(res.body, counter, createWriteStream(tmp));
       if (Number.isFinite(expected) && received !== expected) throw new RetryableError(`body cut short: ${received} of ${expected} bytes`, 'error');
       if (!(await isWholeParquet(tmp))) throw new RetryableError(`body is not a whole Parquet file (${received} bytes)`, 'error');
       await rename(tmp, file);
