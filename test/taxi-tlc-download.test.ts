@@ -4,12 +4,13 @@
  * fetching a month through it with STRATA_TLC_BASE_URL.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { HttpSourceError } from '../src/errors.ts';
-import { TlcClient } from '../src/sources/tlc/client.ts';
+import { streamToFile, TlcClient } from '../src/sources/tlc/client.ts';
 import { startTlcEmulator, type TlcEmulator } from '../src/sources/tlc/emulator.ts';
 import { quietLog, count, tempWarehouse } from './support/pipeline-harness.ts';
 import { runTaxi, SAMPLE_PARQUET } from './support/taxi-harness.ts';
@@ -90,6 +91,24 @@ test('server errors and a body cut short are retried; no partial file is ever le
     emu.setFault('none');
     await c.close();
   }
+});
+
+test('a body that failed before it was piped leaves no file once the write settles (no stray .part)', async () => {
+  // The socket can close right after the headers: the body is already errored when the pipeline is
+  // built, and a bare pipeline() then rejects before the file stream has opened (created) its file.
+  // That is rare (about 1 in 10,000 here): without the wait for the file's close, this loop left a
+  // stray file in about half of its runs (measured), so a regression shows within a few CI runs.
+  const dir = await mkdtemp(join(tmpdir(), 'strata-tlc-part-'));
+  for (let i = 0; i < 5000; i++) {
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(1024));
+    body.destroy(new Error('other side closed'));
+    const file = join(dir, `${i}.part`);
+    await assert.rejects(streamToFile(body, new Transform({ transform: (c, _e, cb) => cb(null, c) }), file), /other side closed/);
+    await rm(file, { force: true });
+  }
+  await new Promise((r) => setTimeout(r, 100)); // a file opened late would appear by now
+  assert.deepEqual(await readdir(dir), []);
 });
 
 test('the taxi topology fetches a month from STRATA_TLC_BASE_URL; a missing month is reported, the others land', async () => {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request } from 'undici';
 import { HttpSourceError, StrataError } from '../../errors.ts';
@@ -138,7 +139,7 @@ export class TlcClient {
           cb(null, chunk);
         },
       });
-      await pipeline(res.body, counter, createWriteStream(tmp));
+      await streamToFile(res.body, counter, tmp);
       if (Number.isFinite(expected) && received !== expected) throw new RetryableError(`body cut short: ${received} of ${expected} bytes`, 'error');
       if (!(await isWholeParquet(tmp))) throw new RetryableError(`body is not a whole Parquet file (${received} bytes)`, 'error');
       await rename(tmp, file);
@@ -149,6 +150,21 @@ export class TlcClient {
       if (err instanceof RetryableError || err instanceof HttpSourceError || this.closing.signal.aborted) throw err;
       throw new RetryableError(`transport error: ${(err as Error).message}`, 'error', { cause: err });
     }
+  }
+}
+
+/**
+ * Pipes `body` through `through` into `file`, and settles only once the file is closed. A body that
+ * has already failed when the pipeline is built (the socket closed right after the headers) makes
+ * `pipeline` reject before the lazily opened file exists; it is created a moment later, after the
+ * caller's clean-up had nothing to remove — a stray .part in the cache. So wait for the close.
+ */
+export async function streamToFile(body: Readable, through: Transform, file: string): Promise<void> {
+  const sink = createWriteStream(file);
+  try {
+    await pipeline(body, through, sink);
+  } finally {
+    if (!sink.closed) await once(sink, 'close');
   }
 }
 
