@@ -77,8 +77,8 @@ keyed AS (
 ),
 classified AS (
   -- Wide Bronze → long, classified, in one join: each wide row meets the eight (units text, pollutant)
-  -- rows of its units text and takes that pollutant's value. (Eight UNION ALL scans and a join
-  -- after them cost ~25 % more.) A NULL concentration is "not measured": no row at all.
+  -- rows of its units text and takes that pollutant's value (eight UNION ALL scans and a join
+  -- after them took 1.3–2× as long). A NULL concentration is "not measured": no row at all.
   SELECT
     location_id, ts_utc, pollutant, raw_value, raw_unit, _source, _ingested_at, _batch_id,
     unit_class, molecular_weight
