@@ -38,7 +38,7 @@ import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { WebSocket } from 'undici';
 import { AvroEncoder, loadSchemaFile } from '../src/avro/codec.ts';
 import { readingMessages } from '../src/producers/open-meteo.ts';
-import { syntheticSeries, unitOf } from '../src/sources/open-meteo/emulator-data.ts';
+import { syntheticSeries, unitOf } from '../dev/open-meteo/emulator-data.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 import { toReadings } from '../src/sources/open-meteo/parse.ts';
 import { POLLUTANT_VARIABLES, type Location, type Reading } from '../src/sources/open-meteo/types.ts';

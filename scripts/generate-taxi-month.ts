@@ -11,8 +11,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openDuckDB } from '../src/engines/duckdb/instance.ts';
-import { generateTaxiMonth } from '../src/sources/tlc/generate.ts';
+import { openDuckDB } from '../src/duckdb/instance.ts';
+import { generateTaxiMonth } from '../dev/tlc/generate.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -4,7 +4,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
-import { startOpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { POLLUTANT_VARIABLES } from '../src/sources/open-meteo/types.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

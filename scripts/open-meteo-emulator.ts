@@ -4,7 +4,7 @@
  * then point Strata at it: STRATA_OPEN_METEO_BASE_URL=<printed url>.
  */
 import { parseArgs } from 'node:util';
-import { startOpenMeteoEmulator, type FaultKind } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator, type FaultKind } from '../dev/open-meteo/emulator.ts';
 
 const FAULTS: readonly FaultKind[] = ['none', '429', '500', 'slow', 'truncated', 'bad-json'];
 

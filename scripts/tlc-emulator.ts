@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startTlcEmulator, type TlcFaultKind } from '../src/sources/tlc/emulator.ts';
+import { startTlcEmulator, type TlcFaultKind } from '../dev/tlc/emulator.ts';
 
 const { values } = parseArgs({
   options: {

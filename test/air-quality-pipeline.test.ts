@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenMeteoClient } from '../src/sources/open-meteo/client.ts';
 import { readingsToArrow } from '../src/sources/open-meteo/arrow.ts';
-import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 import type { Reading } from '../src/sources/open-meteo/types.ts';
 import { count, runTopologyOver, tableSnapshot, tempWarehouse } from './support/pipeline-harness.ts';
@@ -143,7 +143,7 @@ test('every real recorded API response runs through the whole pipeline; unknown 
 test('a replay from Bronze (backfill --skip-bronze) rewrites quarantined rows in place, never duplicates them', async () => {
   const { loadTopology } = await import('../src/config/topology.ts');
   const { loadServiceConfig } = await import('../src/config/service.ts');
-  const { openDuckDB } = await import('../src/engines/duckdb/instance.ts');
+  const { openDuckDB } = await import('../src/duckdb/instance.ts');
   const { buildGraph } = await import('../src/runtime/build.ts');
   const { Pipeline, runToCompletion } = await import('../src/runtime/pipeline.ts');
   const { ReplayTrigger } = await import('../src/runtime/window-source.ts');

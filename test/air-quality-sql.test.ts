@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { EngineError } from '../src/errors.ts';
-import { loadSqlModel, renderSql, sqlLiteral, templateVars, type SqlVars } from '../src/engines/sql-template.ts';
+import { EngineError } from '../src/core/errors.ts';
+import { loadSqlModel, renderSql, sqlLiteral, templateVars, type SqlVars } from '../src/duckdb/sql-template.ts';
 
 const ROOT = new URL('../', import.meta.url);
 const SEEDS = fileURLToPath(new URL('sql/seeds/', ROOT));

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Float64, Int32, Int64, Table, TimestampMillisecond, Type, Utf8, vectorFromArray } from 'apache-arrow';
 import { float64Vector, int32Vector, int64Vector, timestampMsVector, utf8Vector } from '../src/arrow/columns.ts';
-import { arrowToDuckDB, duckDBToArrow } from '../src/engines/duckdb/arrow.ts';
-import { openDuckDB } from '../src/engines/duckdb/instance.ts';
+import { arrowToDuckDB, duckDBToArrow } from '../src/duckdb/arrow.ts';
+import { openDuckDB } from '../src/duckdb/instance.ts';
 
 test('Arrow batch → DuckDB temp table → Arrow keeps values, nulls and types', async () => {
   const db = await openDuckDB();

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { RunHistory } from '../src/runtime/runs.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
-import { checkWindow, splitWindow } from '../src/runtime/backfill-plan.ts';
+import { checkWindow, splitWindow } from '../src/backfill/plan.ts';
 import { tableSnapshot } from './support/pipeline-harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

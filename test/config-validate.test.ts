@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../src/errors.ts';
+import { ConfigError } from '../src/core/errors.ts';
 import { loadServiceConfig } from '../src/config/service.ts';
 import { executionOrder, loadTopology } from '../src/config/topology.ts';
 import type { TopologySpec } from '../src/config/types.ts';

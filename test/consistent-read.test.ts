@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDuckDB } from '../src/engines/duckdb/instance.ts';
+import { openDuckDB } from '../src/duckdb/instance.ts';
 import { readConsistently } from '../src/warehouse/consistent-read.ts';
 import { DATA_FILE, Warehouse } from '../src/warehouse/warehouse.ts';
 

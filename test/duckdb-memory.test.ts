@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { lit, openDuckDB } from '../src/engines/duckdb/instance.ts';
+import { lit, openDuckDB } from '../src/duckdb/instance.ts';
 
 test('reading Parquet files leaves nothing in DuckDB\'s external file cache', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'strata-duckdb-mem-'));

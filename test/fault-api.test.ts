@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startOpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { projectCopy } from './support/faults.ts';
 import { BIN, freePort, waitFor } from './support/kafka.ts';

@@ -11,7 +11,7 @@ import { AvroEncoder, loadSchemaFile } from '../src/avro/codec.ts';
 import { readingMessages } from '../src/producers/open-meteo.ts';
 import { readingsToArrow } from '../src/sources/open-meteo/arrow.ts';
 import { OpenMeteoClient } from '../src/sources/open-meteo/client.ts';
-import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 import type { Location, Reading } from '../src/sources/open-meteo/types.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';

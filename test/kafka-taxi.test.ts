@@ -6,8 +6,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDuckDB } from '../src/engines/duckdb/instance.ts';
-import { generateTaxiMonth } from '../src/sources/tlc/generate.ts';
+import { openDuckDB } from '../src/duckdb/instance.ts';
+import { generateTaxiMonth } from '../dev/tlc/generate.ts';
 import { freshName, produce, query, requireBroker, ROOT, startStrata, testConfig, waitFor } from './support/kafka.ts';
 
 const CSV = join(ROOT, 'samples/taxi/yellow_tripdata_2020-07_head.csv'); // the real TLC rows of ../shared/data/taxi

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { Partitioners } from 'kafkajs';
 import { parse } from 'yaml';
 import { DASHBOARDS, DATASOURCE, renderDashboards } from '../scripts/grafana/dashboards.ts';
-import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { BIN, BROKERS, freePort, freshName, kafkaClient, produce, requireBroker, ROOT, run, testConfig, waitFor } from './support/kafka.ts';
 
 const PROMETHEUS_SH = join(ROOT, 'scripts/prometheus/prometheus.sh');

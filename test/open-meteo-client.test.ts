@@ -4,12 +4,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { DataError, HttpSourceError } from '../src/errors.ts';
+import { DataError, HttpSourceError } from '../src/core/errors.ts';
 import { OpenMeteoClient, type OpenMeteoClientOptions, type OpenMeteoRequestEvent } from '../src/sources/open-meteo/client.ts';
 import { ResponseCache } from '../src/sources/open-meteo/cache.ts';
 import { splitDateRange } from '../src/sources/open-meteo/dates.ts';
-import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
-import { backoffDelay, parseRetryAfter } from '../src/sources/open-meteo/retry.ts';
+import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
+import { backoffDelay, parseRetryAfter } from '../src/core/backoff.ts';
 import { POLLUTANT_VARIABLES, type Location } from '../src/sources/open-meteo/types.ts';
 
 const BEIJING_FILE = new URL('../../shared/data/openmeteo/beijing_co_2023-01-01.json', import.meta.url).pathname;

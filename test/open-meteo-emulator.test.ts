@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { POLLUTANT_VARIABLES } from '../src/sources/open-meteo/types.ts';
 
 const BEIJING_FILE = new URL('../../shared/data/openmeteo/beijing_co_2023-01-01.json', import.meta.url).pathname;

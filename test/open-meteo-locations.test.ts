@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataError } from '../src/errors.ts';
+import { DataError } from '../src/core/errors.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 
 const SHIPPED = new URL('../config/locations.jsonl', import.meta.url).pathname;

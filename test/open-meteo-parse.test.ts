@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError, HttpSourceError } from '../src/errors.ts';
+import { DataError, HttpSourceError } from '../src/core/errors.ts';
 import { toReadings } from '../src/sources/open-meteo/parse.ts';
 import { POLLUTANT_VARIABLES, type Location, type Reading } from '../src/sources/open-meteo/types.ts';
 

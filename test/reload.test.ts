@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startOpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { freePort } from './support/net.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { tableSnapshot } from './support/pipeline-harness.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startOpenMeteoEmulator } from '../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { freePort } from './support/net.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

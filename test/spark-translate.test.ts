@@ -15,12 +15,12 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { loadServiceConfig } from '../src/config/service.ts';
 import { loadTopology } from '../src/config/topology.ts';
-import { renderSql } from '../src/engines/sql-template.ts';
-import { planSparkJob } from '../src/engines/spark/plan.ts';
-import { findSparkSubmit, resourceManagerUrl, SparkError, sparkSubmit, sparkSubmitCommand, totalCores } from '../src/engines/spark/submit.ts';
-import { TranslateError, translateModel, translateToSpark } from '../src/engines/spark/translate.ts';
-import { SqlOperator } from '../src/operators/sql.ts';
-import { chooseEngine } from '../src/runtime/backfill-plan.ts';
+import { renderSql } from '../src/duckdb/sql-template.ts';
+import { planSparkJob } from '../src/backfill/spark/plan.ts';
+import { findSparkSubmit, resourceManagerUrl, SparkError, sparkSubmit, sparkSubmitCommand, totalCores } from '../src/backfill/spark/submit.ts';
+import { TranslateError, translateModel, translateToSpark } from '../src/backfill/spark/translate.ts';
+import { SqlOperator } from '../src/operators/sql/sql.ts';
+import { chooseEngine } from '../src/backfill/plan.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const t = (sql: string): string => translateToSpark(sql).replace(/\s+/g, ' ').trim();

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EngineError } from '../src/errors.ts';
-import { loadSqlModel, renderSql } from '../src/engines/sql-template.ts';
+import { EngineError } from '../src/core/errors.ts';
+import { loadSqlModel, renderSql } from '../src/duckdb/sql-template.ts';
 import { loadTopology } from '../src/config/topology.ts';
 import { referencedFiles, topologyFingerprint } from '../src/runtime/fingerprint.ts';
 

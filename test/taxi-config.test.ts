@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadServiceConfig } from '../src/config/service.ts';
 import { loadTopology } from '../src/config/topology.ts';
-import { ConfigError } from '../src/errors.ts';
+import { ConfigError } from '../src/core/errors.ts';
 import { describeTopology } from '../src/runtime/describe.ts';
 import { DEFAULT_TLC_BASE_URL } from '../src/sources/tlc/client.ts';
 import { expandPatterns } from '../src/sources/tlc/files.ts';

@@ -4,8 +4,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { lit, openDuckDB } from '../src/engines/duckdb/instance.ts';
-import { generateTaxiMonth } from '../src/sources/tlc/generate.ts';
+import { lit, openDuckDB } from '../src/duckdb/instance.ts';
+import { generateTaxiMonth } from '../dev/tlc/generate.ts';
 import { openTlcFile } from '../src/sources/tlc/reader.ts';
 
 test('generates a TLC-shaped month: the 2025 schema, the days of the month, the distribution of the sample, deterministic', async () => {

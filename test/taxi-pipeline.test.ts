@@ -60,7 +60,7 @@ function tally(reasons: (string | undefined)[]): Record<string, number> {
 }
 
 async function rows(wh: Warehouse, sql: string): Promise<Record<string, unknown>[]> {
-  const { openDuckDB } = await import('../src/engines/duckdb/instance.ts');
+  const { openDuckDB } = await import('../src/duckdb/instance.ts');
   const db = await openDuckDB();
   const conn = await db.connect();
   try {
@@ -257,7 +257,7 @@ test('every rule fires, and only its own: one derived trip per rule (CSV, the sa
   for (const [i, [reason, over]] of cases.entries()) assert.equal(reasonOf({ ...base, ...over }, '2020-07', zones), reason, `JS rules, case ${i}`);
 
   // The same trips as a green Parquet file (lpep_* names, trip_type and ehail_fee present).
-  const { openDuckDB, lit } = await import('../src/engines/duckdb/instance.ts');
+  const { openDuckDB, lit } = await import('../src/duckdb/instance.ts');
   const db = await openDuckDB();
   const conn = await db.connect();
   const green = join(dir, 'green_tripdata_2020-07_rules.parquet');

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { HttpSourceError } from '../src/errors.ts';
+import { HttpSourceError } from '../src/core/errors.ts';
 import { streamToFile, TlcClient } from '../src/sources/tlc/client.ts';
-import { startTlcEmulator, type TlcEmulator } from '../src/sources/tlc/emulator.ts';
+import { startTlcEmulator, type TlcEmulator } from '../dev/tlc/emulator.ts';
 import { quietLog, count, tempWarehouse } from './support/pipeline-harness.ts';
 import { runTaxi, SAMPLE_PARQUET } from './support/taxi-harness.ts';
 

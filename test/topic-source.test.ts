@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { AvroEncoder, loadSchemaFile } from '../src/avro/codec.ts';
 import { loadServiceConfig } from '../src/config/service.ts';
 import { loadTopology } from '../src/config/topology.ts';
-import { openDuckDB } from '../src/engines/duckdb/instance.ts';
+import { openDuckDB } from '../src/duckdb/instance.ts';
 import { readingMessages } from '../src/producers/open-meteo.ts';
 import { buildGraph } from '../src/runtime/build.ts';
 import { Pipeline } from '../src/runtime/pipeline.ts';

@@ -6,8 +6,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDuckDB } from '../src/engines/duckdb/instance.ts';
-import { SqlOperator } from '../src/operators/sql.ts';
+import { openDuckDB } from '../src/duckdb/instance.ts';
+import { SqlOperator } from '../src/operators/sql/sql.ts';
 import { quietLog, tempWarehouse } from './support/pipeline-harness.ts';
 
 async function setup(): Promise<{ upsert: (rows: [string, string, number, number][]) => Promise<void>; stored: () => Promise<unknown[][]> }> {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startOpenMeteoEmulator } from '../../src/sources/open-meteo/emulator.ts';
+import { startOpenMeteoEmulator } from '../../dev/open-meteo/emulator.ts';
 import { locationsFile } from '../lib/data.ts';
 import { CACHE } from '../lib/paths.ts';
 import { runMeasured, STRATA_BIN } from '../lib/proc.ts';

@@ -56,7 +56,7 @@ export function kafkaVersion(port = 19092): string {
 }
 
 export async function machineInfo(): Promise<MachineInfo> {
-  const { openDuckDB } = await import('../../src/engines/duckdb/instance.ts');
+  const { openDuckDB } = await import('../../src/duckdb/instance.ts');
   const db = await openDuckDB();
   const conn = await db.connect();
   const duckdb = String((await conn.runAndReadAll('SELECT version()')).getRowsJS()[0]![0]);

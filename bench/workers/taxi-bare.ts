@@ -9,9 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { seedCsvSql } from '../../src/engines/duckdb/csv.ts';
-import { lit, openDuckDB } from '../../src/engines/duckdb/instance.ts';
-import { renderSql } from '../../src/engines/sql-template.ts';
+import { seedCsvSql } from '../../src/duckdb/csv.ts';
+import { lit, openDuckDB } from '../../src/duckdb/instance.ts';
+import { renderSql } from '../../src/duckdb/sql-template.ts';
 import { openTlcFile } from '../../src/sources/tlc/reader.ts';
 import { ROOT } from '../lib/paths.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import avro from 'avsc';
-import { SchemaError } from '../errors.ts';
+import { SchemaError } from '../core/errors.ts';
 import { fingerprintBytes } from './fingerprint.ts';
 import { LOGICAL_TYPES } from './logical.ts';
 

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ConfigError, StrataError } from '../errors.ts';
+import { ConfigError, StrataError } from '../core/errors.ts';
 // Commands are imported when invoked: `strata validate` should not pay for loading DuckDB.
 
 const program = new Command()

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { validateAgainstSchema } from './schema.ts';
 import type { ServiceConfig } from './types.ts';
 import { sortProblems, YamlFile } from './yaml-file.ts';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { ConfigProblem } from '../errors.ts';
+import type { ConfigProblem } from '../core/errors.ts';
 
 /** A parsed YAML file that can map a JSON path back to line:col for error messages. */
 export class YamlFile {

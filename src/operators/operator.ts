@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from '../observability/logger.ts';
-import type { BatchMeta, OperatorOutput } from '../runtime/batch.ts';
+import type { BatchMeta, OperatorOutput } from '../core/batch.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 
 /** Everything an operator may touch while processing one batch. */

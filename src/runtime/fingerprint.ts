@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { LoadedTopology } from '../config/types.ts';
-import { includedFiles } from '../engines/sql-template.ts';
+import { includedFiles } from '../duckdb/sql-template.ts';
 
 /** The files a topology reads besides itself: SQL models and the files they include, CSV relations and seeds, Avro schemas, locations. */
 export function referencedFiles(t: LoadedTopology): string[] {

@@ -1,20 +1,20 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EMPTY, Observable, concatMap, from, mergeMap, of, type OperatorFunction, type Subscription } from 'rxjs';
 import type { LoadedTopology } from '../config/types.ts';
-import { arrowToDuckDB } from '../engines/duckdb/arrow.ts';
-import { ident, lit } from '../engines/duckdb/instance.ts';
-import { seedCsvSql } from '../engines/duckdb/csv.ts';
+import { arrowToDuckDB } from '../duckdb/arrow.ts';
+import { ident, lit } from '../duckdb/instance.ts';
+import { seedCsvSql } from '../duckdb/csv.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { relationName, type BatchContext } from '../operators/operator.ts';
 import { appendByBatch } from '../warehouse/batch-files.ts';
 import type { Source } from '../sources/source.ts';
 import { DATA_FILE, type Warehouse } from '../warehouse/warehouse.ts';
-import type { OperatorOutput, SourceBatch } from './batch.ts';
+import type { OperatorOutput, SourceBatch } from '../core/batch.ts';
 import type { BuiltGraph } from './build.ts';
-import { datesBetween } from '../operators/dates.ts';
-import { failpoint } from './failpoints.ts';
-import { backoffMs, failureCause, pause, type FailingBatch } from './retry.ts';
+import { datesBetween } from '../core/dates.ts';
+import { failpoint } from '../core/failpoints.ts';
+import { backoffMs, failureCause, pause, type FailingBatch } from '../core/retry.ts';
 import { resolve } from 'node:path';
 
 /** One batch travelling through the graph: each node's output so far. */

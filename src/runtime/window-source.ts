@@ -1,6 +1,6 @@
-import type { SourceBatch } from './batch.ts';
+import type { SourceBatch } from '../core/batch.ts';
 import { ackable, type DateWindow, type Source, type WindowOptions } from '../sources/source.ts';
-import { StrataError } from '../errors.ts';
+import { StrataError } from '../core/errors.ts';
 
 /** A source's history for one window (a backfill chunk), as a bounded Source. */
 export class WindowSource implements Source {

@@ -1,4 +1,4 @@
-import type { SourceBatch } from '../runtime/batch.ts';
+import type { SourceBatch } from '../core/batch.ts';
 
 /** A source yields batches; it must not yield the next one before the previous is acknowledged. */
 export interface Source {

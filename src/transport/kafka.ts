@@ -1,6 +1,6 @@
 import { Kafka, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import type { KafkaSettings } from '../config/types.ts';
-import { TransportError } from '../errors.ts';
+import { TransportError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { kafkaClientConfig } from './kafka-config.ts';
 import type { ConsumerOptions, FetchedBatch, HealthStatus, OutgoingMessage, TopicConsumer, TopicProducer, Transport } from './transport.ts';

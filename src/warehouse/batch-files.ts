@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ident, lit } from '../engines/duckdb/instance.ts';
+import { ident, lit } from '../duckdb/instance.ts';
 import type { Warehouse } from './warehouse.ts';
 
 /** The column that names the source batch (a Kafka offset range, a poll window) a row came from. */

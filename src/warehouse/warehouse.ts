@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { EngineError } from '../errors.ts';
-import { failpoint } from '../runtime/failpoints.ts';
-import { fileList, ident, lit } from '../engines/duckdb/instance.ts';
+import { EngineError } from '../core/errors.ts';
+import { failpoint } from '../core/failpoints.ts';
+import { fileList, ident, lit } from '../duckdb/instance.ts';
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
 const TABLE_RE = /^(bronze|silver|gold)\.([a-z][a-z0-9_]*)$/;

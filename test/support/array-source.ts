@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow';
-import type { SourceBatch } from '../../src/runtime/batch.ts';
+import type { SourceBatch } from '../../src/core/batch.ts';
 import { ackable, type Source } from '../../src/sources/source.ts';
 
 /** A source that replays given Arrow batches in order (tests control batching and ordering). */

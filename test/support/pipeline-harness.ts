@@ -5,7 +5,7 @@ import type { Table } from 'apache-arrow';
 import pino from 'pino';
 import { loadServiceConfig } from '../../src/config/service.ts';
 import { loadTopology } from '../../src/config/topology.ts';
-import { openDuckDB } from '../../src/engines/duckdb/instance.ts';
+import { openDuckDB } from '../../src/duckdb/instance.ts';
 import { buildGraph } from '../../src/runtime/build.ts';
 import { Pipeline, runToCompletion } from '../../src/runtime/pipeline.ts';
 import { readConsistently } from '../../src/warehouse/consistent-read.ts';

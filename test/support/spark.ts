@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { loadServiceConfig } from '../../src/config/service.ts';
 import type { LoadedTopology, ServiceConfig } from '../../src/config/types.ts';
-import { openDuckDB } from '../../src/engines/duckdb/instance.ts';
-import type { SparkInput } from '../../src/engines/spark/plan.ts';
-import { runSparkStage, type SparkStageResult } from '../../src/engines/spark/run.ts';
+import { openDuckDB } from '../../src/duckdb/instance.ts';
+import type { SparkInput } from '../../src/backfill/spark/plan.ts';
+import { runSparkStage, type SparkStageResult } from '../../src/backfill/spark/run.ts';
 import { fileSafe } from '../../src/operators/operator.ts';
 import { buildGraph } from '../../src/runtime/build.ts';
 import { Pipeline, runToCompletion, type Layer } from '../../src/runtime/pipeline.ts';

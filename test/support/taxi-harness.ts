@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadServiceConfig } from '../../src/config/service.ts';
 import { loadTopology } from '../../src/config/topology.ts';
 import type { TlcSourceSpec } from '../../src/config/types.ts';
-import { openDuckDB } from '../../src/engines/duckdb/instance.ts';
+import { openDuckDB } from '../../src/duckdb/instance.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { buildGraph } from '../../src/runtime/build.ts';
 import { Pipeline, runToCompletion, type PipelineStatus } from '../../src/runtime/pipeline.ts';

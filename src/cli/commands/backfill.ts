@@ -1,10 +1,10 @@
 import cliProgress from 'cli-progress';
 import { loadServiceConfig } from '../../config/service.ts';
 import { loadTopology } from '../../config/topology.ts';
-import { StrataError } from '../../errors.ts';
+import { StrataError } from '../../core/errors.ts';
 import { logger } from '../../observability/logger.ts';
-import { checkWindow, formatPlan, type ChunkSize, type EngineChoice } from '../../runtime/backfill-plan.ts';
-import { planBackfill, runBackfill, type BackfillProgress } from '../../runtime/backfill.ts';
+import { checkWindow, formatPlan, type ChunkSize, type EngineChoice } from '../../backfill/plan.ts';
+import { planBackfill, runBackfill, type BackfillProgress } from '../../backfill/backfill.ts';
 import type { Layer } from '../../runtime/pipeline.ts';
 import { Warehouse } from '../../warehouse/warehouse.ts';
 import { resolveTopology } from './describe.ts';

@@ -1,6 +1,6 @@
 import { loadServiceConfig } from '../../config/service.ts';
 import { loadTopology } from '../../config/topology.ts';
-import { StrataError } from '../../errors.ts';
+import { StrataError } from '../../core/errors.ts';
 import { describeTopology, mermaidTopology } from '../../runtime/describe.ts';
 import { findTopologyFile } from '../../runtime/discover.ts';
 import { YamlFile } from '../../config/yaml-file.ts';

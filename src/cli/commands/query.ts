@@ -1,7 +1,7 @@
 import { DuckDBTypeId } from '@duckdb/node-api';
 import { loadServiceConfig } from '../../config/service.ts';
-import { openDuckDB } from '../../engines/duckdb/instance.ts';
-import { StrataError } from '../../errors.ts';
+import { openDuckDB } from '../../duckdb/instance.ts';
+import { StrataError } from '../../core/errors.ts';
 import { formatResult, type OutputFormat } from '../format.ts';
 import { readConsistently } from '../../warehouse/consistent-read.ts';
 import { Warehouse } from '../../warehouse/warehouse.ts';

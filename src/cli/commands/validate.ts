@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { formatProblem, type ConfigProblem } from '../../errors.ts';
+import { formatProblem, type ConfigProblem } from '../../core/errors.ts';
 import { validateAgainstSchema } from '../../config/schema.ts';
 import { checkTopology } from '../../config/topology.ts';
 import { sortProblems, YamlFile } from '../../config/yaml-file.ts';

@@ -1,10 +1,10 @@
 import { Agent, request } from 'undici';
-import { HttpSourceError, StrataError } from '../../errors.ts';
+import { HttpSourceError, StrataError } from '../../core/errors.ts';
 import { logger, type Logger } from '../../observability/logger.ts';
 import { ResponseCache } from './cache.ts';
 import { splitDateRange } from './dates.ts';
 import { toReadings } from './parse.ts';
-import { backoffDelay, parseRetryAfter, sleep } from './retry.ts';
+import { backoffDelay, parseRetryAfter, sleep } from '../../core/backoff.ts';
 import { POLLUTANT_VARIABLES, type Location, type Reading } from './types.ts';
 
 export const DEFAULT_OPEN_METEO_BASE_URL = 'https://air-quality-api.open-meteo.com';

@@ -1,4 +1,4 @@
-import { DataError } from '../../errors.ts';
+import { DataError } from '../../core/errors.ts';
 
 const DAY_MS = 86_400_000;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

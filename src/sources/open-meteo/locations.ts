@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { DataError } from '../../errors.ts';
+import { DataError } from '../../core/errors.ts';
 import type { Location } from './types.ts';
 
 /** Ids end up in table keys, partition values and file names: keep them plain. */

@@ -1,4 +1,4 @@
-import { DataError, HttpSourceError } from '../../errors.ts';
+import { DataError, HttpSourceError } from '../../core/errors.ts';
 import { POLLUTANT_VARIABLES, type Location, type PollutantVariable, type Reading, type ReadingMeta } from './types.ts';
 
 type Column = (number | null)[] | null;

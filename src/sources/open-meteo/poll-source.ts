@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { Schedule } from '../../runtime/schedule.ts';
 import type { OpenMeteoSourceSpec } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { SourceBatch } from '../../runtime/batch.ts';
+import type { SourceBatch } from '../../core/batch.ts';
 import { ackable, type DateWindow, type Source, type SourceEstimate, type WindowOptions } from '../source.ts';
 import { readingsToArrow } from './arrow.ts';
 import type { OpenMeteoClient } from './client.ts';

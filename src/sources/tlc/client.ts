@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request } from 'undici';
-import { HttpSourceError, StrataError } from '../../errors.ts';
+import { HttpSourceError, StrataError } from '../../core/errors.ts';
 import { logger, type Logger } from '../../observability/logger.ts';
-import { backoffDelay, sleep } from '../open-meteo/retry.ts';
+import { backoffDelay, sleep } from '../../core/backoff.ts';
 import type { Service } from './columns.ts';
 
 /** The TLC's public trip-data host (CloudFront in front of S3). */

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { DataError } from '../../errors.ts';
+import { DataError } from '../../core/errors.ts';
 
 export type TlcFormat = 'parquet' | 'csv';
 

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DataError } from '../../errors.ts';
-import { ident, lit } from '../../engines/duckdb/instance.ts';
+import { DataError } from '../../core/errors.ts';
+import { ident, lit } from '../../duckdb/instance.ts';
 import { conversion, describeType, type Conversion } from './cast.ts';
 import { CANONICAL_COLUMNS, detectService, type Service } from './columns.ts';
 import { detectFormat, type TlcFormat } from './format.ts';

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DataError } from '../../errors.ts';
-import { lit } from '../../engines/duckdb/instance.ts';
+import { DataError } from '../../core/errors.ts';
+import { lit } from '../../duckdb/instance.ts';
 
 /**
  * Copies a CSV, every field as text and in file order, into a Parquet file under `dir` (named by

@@ -5,9 +5,9 @@ import { HEADER_BYTES, type AvroDecoder } from '../../avro/codec.ts';
 import type { TopicSourceSpec } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { AckOutcome, SourceBatch } from '../../runtime/batch.ts';
+import type { AckOutcome, SourceBatch } from '../../core/batch.ts';
 import type { FetchedBatch, OutgoingMessage, TopicConsumer, TopicMessage, Transport } from '../../transport/transport.ts';
-import { backoffMs, pause } from '../../runtime/retry.ts';
+import { backoffMs, pause } from '../../core/retry.ts';
 import type { Source } from '../source.ts';
 import { VALIDATORS, type RecordValidator } from './validate.ts';
 

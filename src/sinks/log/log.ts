@@ -1,6 +1,6 @@
-import type { LogSinkSpec } from '../config/types.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { BatchMeta, OperatorOutput } from '../runtime/batch.ts';
+import type { LogSinkSpec } from '../../config/types.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { BatchMeta, OperatorOutput } from '../../core/batch.ts';
 
 /** A sink receives the outputs of its inputs once the batch is committed. */
 export interface Sink {

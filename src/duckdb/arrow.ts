@@ -8,7 +8,7 @@ import {
   Bool, DateDay, Float64, Int32, Int64, Table, TimeUnit, TimestampMillisecond, Type, Utf8, vectorFromArray,
   type Data, type DataType, type Vector,
 } from 'apache-arrow';
-import { EngineError } from '../../errors.ts';
+import { EngineError } from '../core/errors.ts';
 import { ident } from './instance.ts';
 
 /** Fewest rows for which dictionary columns are loaded as codes (measured: below it, as strings is faster). */

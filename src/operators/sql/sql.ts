@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { MaterializeSpec, SqlOperatorSpec } from '../config/types.ts';
-import { EngineError } from '../errors.ts';
-import { ident, lit } from '../engines/duckdb/instance.ts';
-import { seedCsvSql } from '../engines/duckdb/csv.ts';
-import { renderSql } from '../engines/sql-template.ts';
-import type { OperatorOutput } from '../runtime/batch.ts';
-import { DATA_FILE } from '../warehouse/warehouse.ts';
-import { expandDates } from './dates.ts';
-import { appendByBatch } from '../warehouse/batch-files.ts';
-import { relationName, type BatchContext, type Operator } from './operator.ts';
+import type { MaterializeSpec, SqlOperatorSpec } from '../../config/types.ts';
+import { EngineError } from '../../core/errors.ts';
+import { ident, lit } from '../../duckdb/instance.ts';
+import { seedCsvSql } from '../../duckdb/csv.ts';
+import { renderSql } from '../../duckdb/sql-template.ts';
+import type { OperatorOutput } from '../../core/batch.ts';
+import { DATA_FILE } from '../../warehouse/warehouse.ts';
+import { expandDates } from '../../core/dates.ts';
+import { appendByBatch } from '../../warehouse/batch-files.ts';
+import { relationName, type BatchContext, type Operator } from '../operator.ts';
 
 export interface SqlOperatorOptions {
   baseDir: string;

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EngineError } from '../errors.ts';
+import { EngineError } from '../core/errors.ts';
 
 export type SqlVars = Record<string, string | number>;
 

@@ -5,18 +5,18 @@
  */
 import { join, resolve } from 'node:path';
 import type { LoadedTopology } from '../config/types.ts';
-import { fileList, openDuckDB } from '../engines/duckdb/instance.ts';
-import { layerOf, type SparkInput } from '../engines/spark/plan.ts';
-import { runSparkStage, type SparkStageResult } from '../engines/spark/run.ts';
-import { StrataError } from '../errors.ts';
-import { datesBetween } from '../operators/dates.ts';
+import { fileList, openDuckDB } from '../duckdb/instance.ts';
+import { layerOf, type SparkInput } from './spark/plan.ts';
+import { runSparkStage, type SparkStageResult } from './spark/run.ts';
+import { StrataError } from '../core/errors.ts';
+import { datesBetween } from '../core/dates.ts';
 import { fileSafe } from '../operators/operator.ts';
 import type { DateWindow } from '../sources/source.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { BackfillDeps, BackfillRequest } from './backfill.ts';
-import { buildGraph } from './build.ts';
-import { Pipeline, type Layer } from './pipeline.ts';
-import { ReplayTrigger, WindowSource } from './window-source.ts';
+import { buildGraph } from '../runtime/build.ts';
+import { Pipeline, type Layer } from '../runtime/pipeline.ts';
+import { ReplayTrigger, WindowSource } from '../runtime/window-source.ts';
 
 const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
 

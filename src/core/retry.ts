@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EngineError } from '../errors.ts';
+import { EngineError } from './errors.ts';
 
 /**
  * A batch that keeps failing in one operator (or its warehouse write): what /readyz and the logs

@@ -9,8 +9,8 @@
  */
 import { resolve } from 'node:path';
 import type { LoadedTopology, MaterializeSpec, SqlOperatorSpec } from '../../config/types.ts';
-import { StrataError } from '../../errors.ts';
-import { SqlOperator } from '../../operators/sql.ts';
+import { StrataError } from '../../core/errors.ts';
+import { SqlOperator } from '../../operators/sql/sql.ts';
 import type { Layer } from '../../runtime/pipeline.ts';
 import { translateModel, type SparkCte } from './translate.ts';
 

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StrataError } from '../errors.ts';
+import { StrataError } from '../core/errors.ts';
 
 function alive(pid: number): boolean {
   try {

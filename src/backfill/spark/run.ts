@@ -18,13 +18,13 @@ import type { LoadedTopology, ServiceConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Layer } from '../../runtime/pipeline.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { openDuckDB, lit } from '../duckdb/instance.ts';
-import { seedCsvSql } from '../duckdb/csv.ts';
+import { openDuckDB, lit } from '../../duckdb/instance.ts';
+import { seedCsvSql } from '../../duckdb/csv.ts';
 import { planSparkJob, type SparkInput, type SparkJobSpec } from './plan.ts';
 import { SparkError, sparkSubmit } from './submit.ts';
 
 /** The PySpark job (kept in the repo next to this file). */
-export const SPARK_JOB = fileURLToPath(new URL('./job.py', import.meta.url));
+export const SPARK_JOB = fileURLToPath(new URL('../../engines/spark/job.py', import.meta.url));
 
 export interface SparkStageRequest {
   topology: LoadedTopology;

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SparkSettings } from '../../config/types.ts';
-import { StrataError } from '../../errors.ts';
+import { StrataError } from '../../core/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 
 export class SparkError extends StrataError {

@@ -1,8 +1,8 @@
-import type { BronzeOperatorSpec } from '../config/types.ts';
-import { ident, lit } from '../engines/duckdb/instance.ts';
-import type { OperatorOutput } from '../runtime/batch.ts';
-import { appendByBatch } from '../warehouse/batch-files.ts';
-import { relationName, type BatchContext, type Operator } from './operator.ts';
+import type { BronzeOperatorSpec } from '../../config/types.ts';
+import { ident, lit } from '../../duckdb/instance.ts';
+import type { OperatorOutput } from '../../core/batch.ts';
+import { appendByBatch } from '../../warehouse/batch-files.ts';
+import { relationName, type BatchContext, type Operator } from '../operator.ts';
 
 /**
  * Bronze: lands every record as received plus lineage (_source, _ingested_at, _batch_id,

@@ -15,9 +15,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { lit } from '../../engines/duckdb/instance.ts';
+import { lit } from '../../src/duckdb/instance.ts';
 
-export const SAMPLE_TRIPS = fileURLToPath(new URL('../../../samples/taxi/yellow_tripdata_2020-07_head.csv', import.meta.url));
+export const SAMPLE_TRIPS = fileURLToPath(new URL('../../samples/taxi/yellow_tripdata_2020-07_head.csv', import.meta.url));
 /** The month of SAMPLE_TRIPS (trips picked up before it are the "previous month" quirk). */
 const SAMPLE_MONTH_START = '2020-07-01';
 

@@ -1,5 +1,5 @@
-import { StrataError } from '../errors.ts';
-import { addDays } from '../operators/dates.ts';
+import { StrataError } from '../core/errors.ts';
+import { addDays } from '../core/dates.ts';
 import type { DateWindow } from '../sources/source.ts';
 
 export type ChunkSize = 'daily' | 'weekly' | 'monthly';

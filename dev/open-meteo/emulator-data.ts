@@ -3,7 +3,7 @@
  * hour) with a diurnal cycle, day-to-day variation and realistic ranges, so tests and offline
  * runs get the same plausible numbers every time.
  */
-import { POLLUTANT_VARIABLES } from './types.ts';
+import { POLLUTANT_VARIABLES } from '../../src/sources/open-meteo/types.ts';
 
 const HOUR_MS = 3_600_000;
 

@@ -35,7 +35,7 @@
  *   - Division by zero: DuckDB gives ±Infinity, Spark (ANSI) fails the job — loudly. Models guard
  *     divisors with NULLIF(…, 0).
  */
-import { StrataError } from '../../errors.ts';
+import { StrataError } from '../../core/errors.ts';
 
 export class TranslateError extends StrataError {
   constructor(message: string, details: Record<string, unknown>) {

@@ -2,9 +2,9 @@
  * The emulator's API logic without HTTP: query string in, the real API's JSON body (or its
  * `{"error":true,"reason":…}` body) out. Validation order and messages follow the real service.
  */
-import { formatIsoDate, parseIsoDate } from './dates.ts';
+import { formatIsoDate, parseIsoDate } from '../../src/sources/open-meteo/dates.ts';
 import { syntheticSeries, unitOf } from './emulator-data.ts';
-import { isIanaZone } from './locations.ts';
+import { isIanaZone } from '../../src/sources/open-meteo/locations.ts';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;

@@ -1,19 +1,19 @@
 import { resolve } from 'node:path';
 import type { LoadedTopology, ServiceConfig } from '../config/types.ts';
-import { openDuckDB } from '../engines/duckdb/instance.ts';
-import { StrataError } from '../errors.ts';
+import { openDuckDB } from '../duckdb/instance.ts';
+import { StrataError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { DateWindow } from '../sources/source.ts';
 import { Warehouse } from '../warehouse/warehouse.ts';
-import { acquireBackfillLock } from './backfill-lock.ts';
-import { chooseEngine, splitWindow, type BackfillPlan, type ChunkSize, type EngineChoice, type PlannedChunk } from './backfill-plan.ts';
-import { buildGraph } from './build.ts';
+import { acquireBackfillLock } from './lock.ts';
+import { chooseEngine, splitWindow, type BackfillPlan, type ChunkSize, type EngineChoice, type PlannedChunk } from './plan.ts';
+import { buildGraph } from '../runtime/build.ts';
 import { notifyFailure } from './notify.ts';
-import { Pipeline, type Layer } from './pipeline.ts';
-import { RunHistory, type RunRecord } from './runs.ts';
-import { ReplayTrigger, WindowSource } from './window-source.ts';
-import { SparkError } from '../engines/spark/submit.ts';
+import { Pipeline, type Layer } from '../runtime/pipeline.ts';
+import { RunHistory, type RunRecord } from '../runtime/runs.ts';
+import { ReplayTrigger, WindowSource } from '../runtime/window-source.ts';
+import { SparkError } from './spark/submit.ts';
 import { runSparkChunk, type SparkChunkMemo } from './spark-chunk.ts';
 
 export interface BackfillRequest {
