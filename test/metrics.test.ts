@@ -10,9 +10,9 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { goldFreshness, partitionStart } from '../src/observability/freshness.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { Metrics } from '../src/observability/metrics.ts';
-import type { RunRecord } from '../src/runtime/runs.ts';
+import type { RunRecord } from '../src/core/runs.ts';
 import { RunHistoryTail } from '../src/runtime/runs-tail.ts';
-import { Schedule } from '../src/runtime/schedule.ts';
+import { Schedule } from '../src/core/schedule.ts';
 
 test('every Strata metric, with a sample for each of its labels, passes promtool check metrics', async () => {
   const m = new Metrics().withProcessMetrics();

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, mock, test } from 'node:test';
-import { Schedule } from '../src/runtime/schedule.ts';
+import { Schedule } from '../src/core/schedule.ts';
 
 const MIN = 60_000;
 

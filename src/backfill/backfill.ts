@@ -11,7 +11,8 @@ import { chooseEngine, splitWindow, type BackfillPlan, type ChunkSize, type Engi
 import { buildGraph } from '../runtime/build.ts';
 import { notifyFailure } from './notify.ts';
 import { Pipeline, type Layer } from '../runtime/pipeline.ts';
-import { RunHistory, type RunRecord } from '../runtime/runs.ts';
+import type { RunRecord } from '../core/runs.ts';
+import { RunHistory } from '../runtime/runs.ts';
 import { ReplayTrigger, WindowSource } from '../runtime/window-source.ts';
 import { SparkError } from './spark/submit.ts';
 import { runSparkChunk, type SparkChunkMemo } from './spark-chunk.ts';

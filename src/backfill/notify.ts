@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { ServiceConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { RunRecord } from '../runtime/runs.ts';
+import type { RunRecord } from '../core/runs.ts';
 
 /** POSTs a failed run to the configured webhook, retried with back-off; never throws (a notification must not fail the run). */
 export async function notifyFailure(config: ServiceConfig, run: RunRecord, log: Logger): Promise<boolean> {

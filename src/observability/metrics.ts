@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunRecord } from '../runtime/runs.ts';
+import type { RunRecord } from '../core/runs.ts';
 import type { TableFreshness } from './freshness.ts';
 
 /** Outcomes a run can end with, initialised to 0 so dashboards show a zero rather than "no data". */

@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import type { RunRecord } from './runs.ts';
+import type { RunRecord } from '../core/runs.ts';
 
 /**
  * Follows the run history file (`_state/runs.jsonl`) as other processes append to it: each call

@@ -2,31 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-export type RunStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'cancelled';
-export type RunKind = 'backfill' | 'chunk' | 'scheduled';
-
-/** One run (a backfill, one of its chunks, or a scheduled poll) as recorded under `_state/`. */
-export interface RunRecord {
-  id: string;
-  kind: RunKind;
-  topology: string;
-  /** The backfill a chunk belongs to. */
-  parent?: string;
-  engine?: string;
-  params?: Record<string, unknown>;
-  window?: { start: string; end: string };
-  status: RunStatus;
-  started_at: string;
-  ended_at?: string;
-  attempts?: number;
-  rows_in?: number;
-  rows_out?: number;
-  rows_rejected?: number;
-  error?: string;
-  /** External job id (e.g. the YARN application id of a Spark chunk). */
-  application_id?: string;
-}
+import type { RunKind, RunRecord } from '../core/runs.ts';
 
 /**
  * Run history as an append-only JSON Lines file (`_state/runs.jsonl`): each line is the latest state of

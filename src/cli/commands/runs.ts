@@ -1,5 +1,6 @@
 import { loadServiceConfig } from '../../config/service.ts';
-import { RunHistory, type RunKind } from '../../runtime/runs.ts';
+import type { RunKind } from '../../core/runs.ts';
+import { RunHistory } from '../../runtime/runs.ts';
 import { Warehouse } from '../../warehouse/warehouse.ts';
 import { formatResult, type OutputFormat } from '../format.ts';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { Schedule } from '../../runtime/schedule.ts';
+import { Schedule } from '../../core/schedule.ts';
 import type { OpenMeteoSourceSpec } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { SourceBatch } from '../../core/batch.ts';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { ScheduleSpec } from '../config/types.ts';
+import { Schedule as ScheduleSchema, type ScheduleSpec, withDefaults } from './schema.ts';
 
 /** Scans at most this far back for missed ticks (minute by minute). */
 const CATCH_UP_HORIZON_MS = 7 * 86_400_000;
@@ -22,13 +22,16 @@ export class Schedule {
   private closed = false;
 
   /** `onSkip` hears of each tick dropped because a run was still going (overlap `skip`, or one already queued). */
-  constructor(private readonly spec: ScheduleSpec, private readonly stateFile?: string, private readonly onSkip?: (tick: Date) => void) {
-    this.task = cron.schedule(spec.cron, () => this.push(), { timezone: spec.timezone ?? 'UTC' });
+  private readonly spec: ScheduleSpec;
+
+  constructor(spec: Pick<ScheduleSpec, 'cron'> & Partial<ScheduleSpec>, private readonly stateFile?: string, private readonly onSkip?: (tick: Date) => void) {
+    this.spec = withDefaults(ScheduleSchema, spec);
+    this.task = cron.schedule(this.spec.cron, () => this.push(), { timezone: this.spec.timezone });
   }
 
   /** Queues the initial run(s): run_on_start, and a catch-up tick when one was missed. */
   async start(): Promise<void> {
-    if (this.spec.run_on_start !== false) this.push();
+    if (this.spec.run_on_start) this.push();
     else if (this.spec.catch_up && (await this.missedSinceLastTick())) this.push();
   }
 
