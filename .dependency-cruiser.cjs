@@ -12,6 +12,7 @@ const LAYERS = [
   ['warehouse'],
   ['transport'],
   ['sources', 'operators', 'sinks'],
+  ['spark'],
   ['components'],
   ['config'],
   ['producers'],

@@ -107,7 +107,7 @@ const near = (actual: number, expected: number, label = ''): void =>
 
 // ------------------------------------------------------------------ template helper
 
-describe('renderSql (src/engines/sql-template.ts)', () => {
+describe('renderSql (src/duckdb/sql-template.ts)', () => {
   test('strings become quoted literals, numbers stay raw, every occurrence is replaced', () => {
     const out = renderSql(
       "SELECT {{ var('t') }} AS a, {{var(\"n\")}} AS b, {{  var( 't' )  }} AS c, {{ var('q') }} AS d",

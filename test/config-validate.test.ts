@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/core/errors.ts';
 import { loadServiceConfig } from '../src/config/service.ts';
 import { executionOrder, loadTopology } from '../src/config/topology.ts';
-import type { TopologySpec } from '../src/config/types.ts';
+import type { TopologySpec } from '../src/components/topology.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIX = 'test/fixtures/topologies';

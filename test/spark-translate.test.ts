@@ -17,8 +17,8 @@ import { loadServiceConfig } from '../src/config/service.ts';
 import { loadTopology } from '../src/config/topology.ts';
 import { renderSql } from '../src/duckdb/sql-template.ts';
 import { planSparkJob } from '../src/backfill/spark/plan.ts';
-import { findSparkSubmit, resourceManagerUrl, SparkError, sparkSubmit, sparkSubmitCommand, totalCores } from '../src/backfill/spark/submit.ts';
-import { TranslateError, translateModel, translateToSpark } from '../src/backfill/spark/translate.ts';
+import { findSparkSubmit, resourceManagerUrl, SparkError, sparkSubmit, sparkSubmitCommand, totalCores } from '../src/spark/submit.ts';
+import { TranslateError, translateModel, translateToSpark } from '../src/spark/translate.ts';
 import { SqlOperator } from '../src/operators/sql/sql.ts';
 import { chooseEngine } from '../src/backfill/plan.ts';
 

@@ -1,4 +1,4 @@
-/** `{{ include('file.sql') }}` in SQL models (src/engines/sql-template.ts). */
+/** `{{ include('file.sql') }}` in SQL models (src/duckdb/sql-template.ts). */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -10,7 +10,7 @@ import { loadTopology } from '../src/config/topology.ts';
 import { ConfigError } from '../src/core/errors.ts';
 import { describeTopology } from '../src/runtime/describe.ts';
 import { DEFAULT_TLC_BASE_URL } from '../src/sources/tlc/client.ts';
-import { expandPatterns } from '../src/sources/tlc/files.ts';
+import { expandPatterns } from '../src/core/globs.ts';
 
 const TAXI = fileURLToPath(new URL('../topologies/taxi.yaml', import.meta.url));
 

@@ -1,64 +1,18 @@
-import { resolve } from 'node:path';
-import type { LoadedTopology, ServiceConfig } from '../config/types.ts';
-import { openDuckDB } from '../duckdb/instance.ts';
-import { StrataError } from '../core/errors.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { DateWindow } from '../sources/source.ts';
-import { Warehouse } from '../warehouse/warehouse.ts';
-import { acquireBackfillLock } from './lock.ts';
-import { chooseEngine, splitWindow, type BackfillPlan, type ChunkSize, type EngineChoice, type PlannedChunk } from './plan.ts';
-import { buildGraph } from '../runtime/build.ts';
-import { notifyFailure } from './notify.ts';
-import { Pipeline, type Layer } from '../runtime/pipeline.ts';
 import type { RunRecord } from '../core/runs.ts';
+import type { DateWindow } from '../sources/source.ts';
+import { buildGraph } from '../runtime/build.ts';
 import { RunHistory } from '../runtime/runs.ts';
-import { ReplayTrigger, WindowSource } from '../runtime/window-source.ts';
-import { SparkError } from './spark/submit.ts';
+import { SparkError } from '../spark/submit.ts';
+import { acquireBackfillLock } from './lock.ts';
+import { notifyFailure } from './notify.ts';
+import { chooseEngine, splitWindow, type BackfillPlan, type PlannedChunk } from './plan.ts';
 import { runSparkChunk, type SparkChunkMemo } from './spark-chunk.ts';
-
-export interface BackfillRequest {
-  topology: LoadedTopology;
-  window: DateWindow;
-  chunk: ChunkSize;
-  engine: EngineChoice;
-  skip: ReadonlySet<Layer>;
-  resume: boolean;
-  failFast: boolean;
-  locations?: string;
-}
-
-export interface BackfillProgress {
-  chunk: PlannedChunk;
-  index: number;
-  total: number;
-  status: 'started' | 'ok' | 'failed' | 'skipped' | 'retrying';
-  rows?: number;
-  error?: string;
-}
-
-export interface BackfillDeps {
-  config: ServiceConfig;
-  warehouse: Warehouse;
-  log: Logger;
-  metrics?: Metrics;
-  onProgress?: (p: BackfillProgress) => void;
-  signal?: AbortSignal;
-}
-
-export interface BackfillResult {
-  runId: string;
-  status: 'ok' | 'failed' | 'cancelled';
-  chunks: { ok: number; failed: number; skipped: number };
-  rowsIn: number;
-  rowsOut: number;
-  rowsRejected: number;
-  seconds: number;
-}
+import type { BackfillDeps, BackfillProgress, BackfillRequest, BackfillResult } from './types.ts';
+import { runWindow } from './window.ts';
 
 /** Sizes the window (from the source's own estimate) and picks the engine. */
 export async function planBackfill(req: BackfillRequest, deps: Pick<BackfillDeps, 'config' | 'log' | 'warehouse'>): Promise<BackfillPlan> {
-  const graph = buildGraph(req.topology, { config: deps.config, log: deps.log, cacheDir: cacheDir(deps.warehouse) });
+  const graph = buildGraph(req.topology, { config: deps.config, log: deps.log, state: deps.warehouse.state });
   try {
     const source = [...graph.sources.values()][0];
     const chunks: PlannedChunk[] = [];
@@ -78,10 +32,6 @@ export async function planBackfill(req: BackfillRequest, deps: Pick<BackfillDeps
   }
 }
 
-function cacheDir(w: Warehouse): string {
-  return resolve(w.stateDir, 'cache');
-}
-
 /**
  * Runs a plan chunk by chunk, Bronze → Silver → Gold each, in a fresh DuckDB per chunk (memory is
  * released between chunks). A failing chunk is retried with back-off, then recorded as failed while
@@ -91,9 +41,9 @@ function cacheDir(w: Warehouse): string {
 export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps: BackfillDeps): Promise<BackfillResult> {
   const t0 = Date.now();
   // Every chunk and run record is also counted in the metrics (status, rows, duration, last success).
-  const history = new RunHistory(deps.warehouse.stateDir, { onRecord: (r) => deps.metrics?.observeRun(r) });
+  const history = new RunHistory(deps.warehouse.state, { onRecord: (r) => deps.metrics?.observeRun(r) });
   const runId = RunHistory.newId('backfill');
-  const release = await acquireBackfillLock(deps.warehouse.stateDir, plan.topology, runId);
+  const release = await acquireBackfillLock(deps.warehouse.state, plan.topology, runId);
   const params = { start: req.window.start, end: req.window.end, chunk: req.chunk, skip: [...req.skip].sort(), locations: req.locations ?? null };
   const done = req.resume ? await completedChunks(history, plan.topology, params) : new Set<string>();
   const run: RunRecord = { id: runId, kind: 'backfill', topology: plan.topology, engine: plan.engine, params, window: req.window, status: 'running', started_at: new Date().toISOString() };
@@ -101,7 +51,7 @@ export async function runBackfill(req: BackfillRequest, plan: BackfillPlan, deps
   const result: BackfillResult = { runId, status: 'ok', chunks: { ok: 0, failed: 0, skipped: 0 }, rowsIn: 0, rowsOut: 0, rowsRejected: 0, seconds: 0 };
   const log = deps.log.child({ topology: plan.topology, run: runId });
   try {
-    await deps.warehouse.cleanStaging();
+    await deps.warehouse.recover();
     for (const [index, chunk] of plan.chunks.entries()) {
       if (deps.signal?.aborted) {
         result.status = 'cancelled';
@@ -160,7 +110,7 @@ async function runChunkWithRetries(
       const log = deps.log.child({ chunk: chunk.id });
       const stats = plan.engine === 'spark'
         ? await runSparkChunk(req, chunk, { ...deps, log }, memo, onApplication)
-        : await runChunk(req, chunk, { ...deps, log });
+        : await runWindow(req, chunk, { ...deps, log });
       await noted;
       result.rowsIn += stats.rowsIn;
       result.rowsOut += stats.rowsOut;
@@ -183,25 +133,6 @@ async function runChunkWithRetries(
       progress({ status: 'retrying', error: message });
       await new Promise((r) => setTimeout(r, cfg.retry_backoff_ms * 2 ** (attempt - 1)));
     }
-  }
-}
-
-/** One chunk in-process: the topology's graph over the window, in its own DuckDB. */
-async function runChunk(req: BackfillRequest, chunk: DateWindow, deps: BackfillDeps): Promise<{ rowsIn: number; rowsOut: number; rowsRejected: number }> {
-  const db = await openDuckDB({ ...deps.config.duckdb, temp_directory: resolve(deps.warehouse.stateDir, 'duckdb_tmp') });
-  const graph = buildGraph(req.topology, { config: deps.config, log: deps.log, metrics: deps.metrics, cacheDir: cacheDir(deps.warehouse) });
-  try {
-    for (const [name, source] of graph.sources) {
-      graph.sources.set(name, req.skip.has('bronze') ? new ReplayTrigger(name, req.topology.spec.name, chunk) : new WindowSource(source, chunk, { locations: req.locations }));
-    }
-    const p = new Pipeline(req.topology, graph, { db, warehouse: deps.warehouse, log: deps.log, metrics: deps.metrics }, { skipLayers: req.skip, window: chunk, retries: 1 });
-    await p.start();
-    await p.finished();
-    await p.stop();
-    if (p.status.lastError) throw new StrataError('CHUNK_FAILED', p.status.lastError, { chunk });
-    return { rowsIn: p.status.rowsIn, rowsOut: p.status.rowsOut, rowsRejected: p.status.rowsRejected };
-  } finally {
-    db.closeSync();
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StrataError } from '../core/errors.ts';
+import type { StatePaths } from '../core/state.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -15,8 +16,8 @@ function alive(pid: number): boolean {
  * One backfill per topology at a time: an exclusive lock file under `_state/locks/` holding the
  * owner's pid. A lock left by a process that died (SIGKILL) is taken over, so `--resume` works.
  */
-export async function acquireBackfillLock(stateDir: string, topology: string, runId: string): Promise<() => Promise<void>> {
-  const dir = join(stateDir, 'locks');
+export async function acquireBackfillLock(state: StatePaths, topology: string, runId: string): Promise<() => Promise<void>> {
+  const dir = state.locks;
   await mkdir(dir, { recursive: true });
   const file = join(dir, `backfill-${topology}.json`);
   for (let attempt = 0; attempt < 2; attempt++) {

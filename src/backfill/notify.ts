@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { ServiceConfig } from '../config/types.ts';
+import type { ServiceConfig } from '../config/service-schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RunRecord } from '../core/runs.ts';
 

@@ -3,22 +3,20 @@
  * it does for the in-process engine), then Silver and Gold of that chunk in one spark-submit — a fresh
  * JVM and YARN application per chunk, never a long-lived session.
  */
-import { join, resolve } from 'node:path';
-import type { LoadedTopology } from '../config/types.ts';
-import { fileList, openDuckDB } from '../duckdb/instance.ts';
-import { layerOf, type SparkInput } from './spark/plan.ts';
-import { runSparkStage, type SparkStageResult } from './spark/run.ts';
-import { StrataError } from '../core/errors.ts';
+import { join } from 'node:path';
+import { writesOf, type LoadedTopology } from '../components/topology.ts';
 import { datesBetween } from '../core/dates.ts';
-import { fileSafe } from '../operators/operator.ts';
+import { EngineError } from '../core/errors.ts';
+import { layerOf, type Layer } from '../core/layers.ts';
+import { fileList, openDuckDB } from '../duckdb/instance.ts';
 import type { DateWindow } from '../sources/source.ts';
+import { LocalWarehouse } from '../warehouse/local/local.ts';
+import { batchFileName, HIVE_NULL, partitionDirName, partitionValues } from '../warehouse/partitions.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
-import type { BackfillDeps, BackfillRequest } from './backfill.ts';
-import { buildGraph } from '../runtime/build.ts';
-import { Pipeline, type Layer } from '../runtime/pipeline.ts';
-import { ReplayTrigger, WindowSource } from '../runtime/window-source.ts';
-
-const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
+import type { SparkInput } from './spark/plan.ts';
+import { runSparkStage, type SparkStageResult } from './spark/run.ts';
+import type { BackfillDeps, BackfillRequest } from './types.ts';
+import { runWindow } from './window.ts';
 
 /** What survives between attempts of one chunk: Bronze, once landed, is not fetched again. */
 export interface SparkChunkMemo {
@@ -40,15 +38,16 @@ export async function runSparkChunk(
   memo: SparkChunkMemo,
   onApplication?: (id: string) => void,
 ): Promise<SparkChunkStats> {
-  memo.bronze ??= await landBronze(req, chunk, deps);
+  const warehouse = localWarehouse(deps.warehouse);
+  memo.bronze ??= await landBronze(req, chunk, { ...deps, warehouse });
   const bronze = memo.bronze;
   const layers = new Set<Layer>((['silver', 'gold'] as const).filter((l) => !req.skip.has(l)));
-  const inputs = { ...bronze.inputs, ...(await replayInputs(req.topology, deps.warehouse, layers, chunk, Object.keys(bronze.inputs))) };
+  const inputs = { ...bronze.inputs, ...(await replayInputs(req.topology, warehouse, layers, chunk, Object.keys(bronze.inputs))) };
   const label = chunk.id ?? `${chunk.start}..${chunk.end}`;
   const spark = await runSparkStage({
     topology: req.topology,
     config: deps.config,
-    warehouse: deps.warehouse,
+    warehouse,
     log: deps.log,
     layers,
     inputs,
@@ -67,54 +66,40 @@ export async function runSparkChunk(
   };
 }
 
-/**
- * Bronze of the chunk, in-process and in its own DuckDB: the window's batches through the Bronze
- * operators only (no Silver/Gold here, no replay). Returns the files each batch wrote. With Bronze
- * skipped, only the seeds are (re)loaded and Bronze's partitions of the window are read back.
- */
-async function landBronze(req: BackfillRequest, chunk: DateWindow, deps: BackfillDeps): Promise<NonNullable<SparkChunkMemo['bronze']>> {
-  const wh = deps.warehouse;
-  const db = await openDuckDB({ ...deps.config.duckdb, temp_directory: resolve(wh.stateDir, 'duckdb_tmp') });
-  const graph = buildGraph(req.topology, { config: deps.config, log: deps.log, metrics: deps.metrics, cacheDir: resolve(wh.stateDir, 'cache') });
-  const skip = req.skip.has('bronze');
-  const inputs: Record<string, SparkInput> = {};
-  try {
-    for (const [name, source] of graph.sources) {
-      graph.sources.set(name, skip ? new ReplayTrigger(name, req.topology.spec.name, chunk) : new WindowSource(source, chunk, { locations: req.locations }));
-    }
-    const p = new Pipeline(req.topology, graph, { db, warehouse: wh, log: deps.log, metrics: deps.metrics }, {
-      runLayers: new Set<Layer>(skip ? [] : ['bronze']),
-      window: chunk,
-      retries: 1,
-      onOutput: (name, out, meta) => {
-        const op = req.topology.spec.operators[name];
-        if (op?.type !== 'bronze' || !out.rows) return;
-        const input = (inputs[name] ??= { table: op.table, partition_by: op.partition_by, files: [], partitions: [], rows: 0 });
-        const file = `part-${fileSafe(meta.batchId)}.parquet`;
-        for (const v of out.partitions) {
-          input.files.push(join(wh.tableDir(op.table), `${op.partition_by}=${encodePartition(v)}`, file));
-          if (v !== HIVE_NULL && !input.partitions.includes(v)) input.partitions.push(v);
-        }
-        input.rows += out.rows;
-      },
-    });
-    await p.start();
-    await p.finished();
-    await p.stop();
-    if (p.status.lastError) throw new StrataError('CHUNK_FAILED', `bronze: ${p.status.lastError}`, { chunk });
-    for (const i of Object.values(inputs)) {
-      i.files.sort();
-      i.partitions.sort();
-    }
-    return { inputs, rowsIn: p.status.rowsIn, rowsOut: p.status.rowsOut, rowsRejected: p.status.rowsRejected };
-  } finally {
-    db.closeSync();
-  }
+/** The Spark engine reads and writes the local layout's files. */
+function localWarehouse(wh: Warehouse): LocalWarehouse {
+  if (wh instanceof LocalWarehouse) return wh;
+  throw new EngineError('SPARK_NEEDS_LOCAL_WAREHOUSE', `the Spark engine writes the local warehouse layout; this warehouse is ${wh.kind} (${wh.location})`, { warehouse: wh.location });
 }
 
-/** DuckDB writes partition values URL-encoded in directory names (dates need none). */
-function encodePartition(v: string): string {
-  return v === HIVE_NULL ? v : encodeURIComponent(v);
+/**
+ * Bronze of the chunk, in-process (the window runner with only Bronze's layer running). Returns the
+ * files each batch wrote. With Bronze skipped, only the seeds are (re)loaded and Bronze's
+ * partitions of the window are read back.
+ */
+async function landBronze(req: BackfillRequest, chunk: DateWindow, deps: BackfillDeps & { warehouse: LocalWarehouse }): Promise<NonNullable<SparkChunkMemo['bronze']>> {
+  const wh = deps.warehouse;
+  const inputs: Record<string, SparkInput> = {};
+  const status = await runWindow(req, chunk, deps, {
+    label: 'bronze',
+    runLayers: new Set<Layer>(req.skip.has('bronze') ? [] : ['bronze']),
+    onOutput: (name, out, meta) => {
+      const op = req.topology.spec.operators[name];
+      if (op?.type !== 'bronze' || !out.rows) return;
+      const input = (inputs[name] ??= { table: op.table, partition_by: op.partition_by, files: [], partitions: [], rows: 0 });
+      const file = batchFileName(meta.batchId);
+      for (const v of out.partitions) {
+        input.files.push(join(wh.tableDir(op.table), partitionDirName(op.partition_by, v), file));
+        if (v !== HIVE_NULL && !input.partitions.includes(v)) input.partitions.push(v);
+      }
+      input.rows += out.rows;
+    },
+  });
+  for (const i of Object.values(inputs)) {
+    i.files.sort();
+    i.partitions.sort();
+  }
+  return { inputs, rowsIn: status.rowsIn, rowsOut: status.rowsOut, rowsRejected: status.rowsRejected };
 }
 
 /**
@@ -122,19 +107,18 @@ function encodePartition(v: string): string {
  * when it is skipped): their table's partitions within the window, read back — what the in-process
  * pipeline's replay of a skipped operator gives.
  */
-async function replayInputs(topo: LoadedTopology, wh: Warehouse, layers: ReadonlySet<Layer>, w: DateWindow, have: string[]): Promise<Record<string, SparkInput>> {
+async function replayInputs(topo: LoadedTopology, wh: LocalWarehouse, layers: ReadonlySet<Layer>, w: DateWindow, have: string[]): Promise<Record<string, SparkInput>> {
   const out: Record<string, SparkInput> = {};
   const ops = topo.spec.operators;
   for (const [, op] of Object.entries(ops)) {
     if (op.type !== 'sql' || !layers.has(layerOf(op.materialize.table))) continue;
     for (const inName of op.inputs) {
-      const up = ops[inName];
+      const up = writesOf(topo.spec, inName);
       if (!up || have.includes(inName) || inName in out) continue;
-      const table = up.type === 'bronze' ? up.table : up.materialize.table;
+      const { table, partitionBy: column } = up;
       if (layers.has(layerOf(table))) continue; // run by the job itself
-      const column = up.type === 'bronze' ? up.partition_by : up.materialize.partition_by;
       const files = await wh.files(table, column ? { column, values: datesBetween(w.start, w.end) } : undefined);
-      const partitions = column ? [...new Set(files.map((f) => /\/[^/=]+=([^/]+)\/[^/]+$/.exec(f)?.[1]).filter((v): v is string => Boolean(v) && v !== HIVE_NULL))].sort() : [];
+      const partitions = column ? partitionValues(files, column) : [];
       out[inName] = { table, partition_by: column, files, partitions, rows: await countRows(files) };
     }
   }

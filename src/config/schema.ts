@@ -1,15 +1,30 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { topologySchemaDefs } from '../components/schema.ts';
+import { inputSchema } from '../core/schema.ts';
+import { ServiceConfigSchema } from './service-schema.ts';
 
-/** The one JSON Schema (schemas/strata.schema.json) that validates and documents every config file. */
+/** Where the generated schema is written for editors and users (`npm run generate`); validation uses `strataSchema()` itself. */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schemas/strata.schema.json', import.meta.url));
+
+/** The one JSON Schema that validates and documents every config file, generated from the definitions. */
+export function strataSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://strata.dev/schemas/strata.schema.json',
+    title: 'Strata configuration',
+    description:
+      'One schema for Strata\'s files: a topology (topologies/*.yaml, has `name`) or the service config (config/*.yaml, has `service`). Add `# yaml-language-server: $schema=../schemas/strata.schema.json` at the top of a file for editor completion. Generated from the component definitions (npm run generate): do not edit.',
+    oneOf: [{ $ref: '#/$defs/topology' }, { $ref: '#/$defs/serviceConfig' }],
+    $defs: { ...topologySchemaDefs(), serviceConfig: inputSchema(ServiceConfigSchema) },
+  };
+}
 
 let compiled: { topology: ValidateFunction; service: ValidateFunction } | undefined;
 
 function validators(): { topology: ValidateFunction; service: ValidateFunction } {
   if (compiled) return compiled;
-  const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
+  const schema = strataSchema();
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
   ajv.addFormat('uri', (s: string) => {
     try {

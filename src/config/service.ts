@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { validateAgainstSchema } from './schema.ts';
-import type { ServiceConfig } from './types.ts';
+import type { ServiceConfig } from './service-schema.ts';
 import { sortProblems, YamlFile } from './yaml-file.ts';
 
 export const DEFAULT_CONFIG_FILE = 'config/default.yaml';
@@ -23,11 +23,8 @@ export async function loadServiceConfig(file?: string, env: NodeJS.ProcessEnv = 
   } else if (file ?? env.STRATA_CONFIG) {
     throw new ConfigError([{ file: path, line: 1, col: 1, reason: 'service config file not found' }]);
   }
-  for (const k of ['metrics', 'open_meteo', 'tlc', 'kafka', 'duckdb', 'backfill', 'runs', 'spark']) value[k] ??= {};
-  (value.spark as Record<string, unknown>).dynamic_allocation ??= {};
-  validateAgainstSchema('service', value); // fills defaults
+  validateAgainstSchema('service', value); // fills defaults, sections included
   const cfg = value as unknown as ServiceConfig;
-  cfg.kafka.brokers ??= [];
   if (existsSync(path)) cfg.file = path;
   applyEnv(cfg, env, path);
   return cfg;

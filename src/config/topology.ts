@@ -1,21 +1,18 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import cron, { type CronFieldError } from 'node-cron';
-import { loadSchemaFile } from '../avro/codec.ts';
-import { ConfigError, EngineError, type ConfigProblem } from '../core/errors.ts';
-import { renderSql } from '../duckdb/sql-template.ts';
+import { operatorDef, sinkDef, sourceDef, nodeFiles, writesOf, type LoadedTopology, type Section, type TopologySpec } from '../components/topology.ts';
+import type { CheckContext, FileRef } from '../core/component.ts';
+import { ConfigError, type ConfigProblem } from '../core/errors.ts';
+import { hasWildcard, matchPattern, patternDir } from '../core/globs.ts';
 import { resolveWithin } from '../core/paths.ts';
-import { hasWildcard, matchPattern, patternDir } from '../sources/tlc/files.ts';
 import { validateAgainstSchema } from './schema.ts';
-import type { LoadedTopology, OperatorSpec, TopologySpec } from './types.ts';
 import { sortProblems, YamlFile } from './yaml-file.ts';
 
 export interface LoadOptions {
   /** Files named in the topology must stay under this directory (default: the parent of the topology's folder). */
   root?: string;
 }
-
-type Section = 'sources' | 'operators' | 'sinks';
 
 /** Reads, validates and resolves a topology file. Throws ConfigError with every problem found. */
 export async function loadTopology(file: string, opts: LoadOptions = {}): Promise<LoadedTopology> {
@@ -47,57 +44,53 @@ export function checkTopology(yaml: YamlFile, opts: LoadOptions = {}): { topolog
     }
   }
 
-  const checkFile = (path: (string | number)[], p: string, what: string, kind: 'file' | 'dir' = 'file'): void => {
+  const checkFile = (path: (string | number)[], p: string, what: string, kind: FileRef['kind']): void => {
+    const where = path.join('.');
     const r = resolveWithin(root, baseDir, p);
-    if (r.escapes) problems.push(yaml.problem(path, `${path.join('.')}: path "${p}" leaves the project root ${root}`));
-    else if (!existsSync(r.path)) problems.push(yaml.problem(path, `${path.join('.')}: ${what} not found: ${r.path}`));
-    else if (kind === 'dir' ? !statSync(r.path).isDirectory() : !statSync(r.path).isFile()) {
-      problems.push(yaml.problem(path, `${path.join('.')}: ${what} is not a ${kind === 'dir' ? 'folder' : 'file'}: ${r.path}`));
-    }
+    if (r.escapes) problems.push(yaml.problem(path, `${where}: path "${p}" leaves the project root ${root}`));
+    else if (kind === 'glob' && hasWildcard(p)) {
+      if (!matchPattern(baseDir, p).length) problems.push(yaml.problem(path, `${where}: no file matches "${p}" (in ${patternDir(baseDir, p)})`));
+    } else if (!existsSync(r.path)) problems.push(yaml.problem(path, `${where}: ${what} not found: ${r.path}`));
+    else if (kind === 'dir' && !statSync(r.path).isDirectory()) problems.push(yaml.problem(path, `${where}: ${what} is not a folder: ${r.path}`));
+    else if ((kind === 'file' || kind === 'glob') && !statSync(r.path).isFile()) problems.push(yaml.problem(path, `${where}: ${what} is not a file: ${r.path}`));
   };
 
+  for (const { section: s, name, ref } of nodeFiles(spec, baseDir)) if (ref.kind !== 'watch') checkFile([s, name, ...ref.at], ref.path, ref.what, ref.kind);
+
+  const ctxFor = (s: Section, name: string): CheckContext => ({
+    name,
+    problem: (at, reason, atKey) => problems.push(yaml.problem([s, name, ...at], reason, atKey)),
+    resolve: (p) => resolveWithin(root, baseDir, p),
+    sectionOf: (n) => section.get(n),
+    writes: (n) => writesOf(spec, n),
+    vars: spec.vars ?? {},
+  });
+
   for (const [name, src] of Object.entries(spec.sources)) {
-    if (src.type === 'open_meteo') {
-      checkFile(['sources', name, 'locations'], src.locations, 'locations file');
-      if (src.seed) checkFile(['sources', name, 'seed'], src.seed, 'seed folder', 'dir');
-      if (src.schedule) checkSchedule(yaml, ['sources', name, 'schedule'], src.schedule.cron, src.schedule.timezone, problems);
-    } else if (src.type === 'topic') {
-      checkFile(['sources', name, 'schema'], src.schema, 'Avro schema file');
-      const avsc = resolveWithin(root, baseDir, src.schema);
-      if (!avsc.escapes && existsSync(avsc.path) && statSync(avsc.path).isFile()) {
-        try {
-          loadSchemaFile(avsc.path);
-        } catch (err) {
-          problems.push(yaml.problem(['sources', name, 'schema'], `sources.${name}.schema: ${(err as Error).message}`));
-        }
-      }
-      (src.writer_schemas ?? []).forEach((w, i) => {
-        const r = resolveWithin(root, baseDir, w);
-        if (r.escapes || !existsSync(r.path)) checkFile(['sources', name, 'writer_schemas', i], w, 'Avro schema file or folder');
-      });
-    } else if (src.type === 'tlc') {
-      if (!src.files?.length && !src.months?.length) problems.push(yaml.problem(['sources', name], `sources.${name}: a tlc source needs "files" or "months"`, true));
-      (src.files ?? []).forEach((f, i) => {
-        const at = ['sources', name, 'files', i];
-        if (!hasWildcard(f)) return checkFile(at, f, 'trip file');
-        // A glob: its folder must exist inside the project, and it must match something now.
-        if (resolveWithin(root, baseDir, f).escapes) return checkFile(at, f, 'trip files');
-        if (!matchPattern(baseDir, f).length) problems.push(yaml.problem(at, `sources.${name}.files: no file matches "${f}" (in ${patternDir(baseDir, f)})`));
-      });
-    }
+    sourceDef(src.type).check?.(src, ctxFor('sources', name));
+    const sched = (src as { schedule?: { cron: string; timezone?: string } }).schedule;
+    if (sched) checkSchedule(yaml, ['sources', name, 'schedule'], sched.cron, sched.timezone, problems);
   }
 
   const tables = new Map<string, string>();
   for (const [name, op] of Object.entries(spec.operators)) {
-    const table = op.type === 'bronze' ? op.table : op.materialize.table;
+    const def = operatorDef(op.type);
+    const { table } = def.writes(op);
     if (tables.has(table)) problems.push(yaml.problem(['operators', name], `operators.${name}: table ${table} is already written by operator "${tables.get(table)}"`, true));
     else tables.set(table, name);
     for (const seed of spec.seeds ?? []) {
       if (seed.table === table) problems.push(yaml.problem(['operators', name], `operators.${name}: table ${table} is also a seed`, true));
     }
-    checkOperator(yaml, spec, name, op, section, problems, checkFile);
+    op.inputs.forEach((input, i) => {
+      const kind = section.get(input);
+      const at = ['operators', name, 'inputs', i];
+      if (!kind) problems.push(yaml.problem(at, `operators.${name}.inputs: dangling input "${input}" (no such source or operator)`));
+      else if (kind === 'sinks') problems.push(yaml.problem(at, `operators.${name}.inputs: "${input}" is a sink; sinks have no output`));
+      else if (def.reads === 'sources' && kind !== 'sources') problems.push(yaml.problem(at, `operators.${name}.inputs: a ${op.type} operator reads a source, "${input}" is an operator`));
+    });
+    def.check?.(op, ctxFor('operators', name));
   }
-  (spec.seeds ?? []).forEach((s, i) => checkFile(['seeds', i, 'file'], s.file, 'seed file'));
+  (spec.seeds ?? []).forEach((s, i) => checkFile(['seeds', i, 'file'], s.file, 'seed file', 'file'));
 
   for (const [name, sink] of Object.entries(spec.sinks ?? {})) {
     sink.inputs.forEach((input, i) => {
@@ -105,6 +98,7 @@ export function checkTopology(yaml: YamlFile, opts: LoadOptions = {}): { topolog
       if (!kind) problems.push(yaml.problem(['sinks', name, 'inputs', i], `sinks.${name}.inputs: dangling input "${input}" (no such source or operator)`));
       else if (kind === 'sinks') problems.push(yaml.problem(['sinks', name, 'inputs', i], `sinks.${name}.inputs: "${input}" is a sink; sinks have no output`));
     });
+    sinkDef(sink.type).check?.(sink, ctxFor('sinks', name));
   }
 
   const cycle = findCycle(spec);
@@ -112,55 +106,6 @@ export function checkTopology(yaml: YamlFile, opts: LoadOptions = {}): { topolog
 
   if (problems.length) return { problems: sortProblems(problems) };
   return { problems, topology: { spec, file, baseDir, order: executionOrder(spec) } };
-}
-
-function checkOperator(
-  yaml: YamlFile,
-  spec: TopologySpec,
-  name: string,
-  op: OperatorSpec,
-  section: Map<string, Section>,
-  problems: ConfigProblem[],
-  checkFile: (path: (string | number)[], p: string, what: string) => void,
-): void {
-  const at = (...p: (string | number)[]): (string | number)[] => ['operators', name, ...p];
-  op.inputs.forEach((input, i) => {
-    const kind = section.get(input);
-    if (!kind) problems.push(yaml.problem(at('inputs', i), `operators.${name}.inputs: dangling input "${input}" (no such source or operator)`));
-    else if (kind === 'sinks') problems.push(yaml.problem(at('inputs', i), `operators.${name}.inputs: "${input}" is a sink; sinks have no output`));
-    else if (op.type === 'bronze' && kind !== 'sources') problems.push(yaml.problem(at('inputs', i), `operators.${name}.inputs: a bronze operator reads a source, "${input}" is an operator`));
-  });
-  if (op.type !== 'sql') return;
-  const before = problems.length;
-  checkFile(at('sql'), op.sql, 'SQL file');
-  // The model must render — its vars exist, its includes are there — so the service never starts on a model it cannot run.
-  const sqlPath = resolve(dirname(resolve(yaml.file)), op.sql);
-  if (problems.length === before) {
-    try {
-      renderSql(readFileSync(sqlPath, 'utf8'), spec.vars ?? {}, sqlPath, { includeDir: dirname(sqlPath) });
-    } catch (err) {
-      if (!(err instanceof EngineError)) throw err;
-      problems.push(yaml.problem(at('sql'), `operators.${name}.sql: ${err.message}`));
-    }
-  }
-  for (const [alias, rel] of Object.entries(op.relations ?? {})) {
-    if (rel.endsWith('.csv')) checkFile(at('relations', alias), rel, 'seed file');
-    else if (!/^(bronze|silver|gold)\.[a-z][a-z0-9_]*$/.test(rel)) {
-      problems.push(yaml.problem(at('relations', alias), `operators.${name}.relations.${alias}: "${rel}" is neither a table (<layer>.<name>) nor a .csv file`));
-    }
-  }
-  const m = op.materialize;
-  if (m.mode === 'upsert' && !m.key) problems.push(yaml.problem(at('materialize'), `operators.${name}.materialize: upsert needs "key"`));
-  if (m.mode === 'upsert' && !m.order_by) problems.push(yaml.problem(at('materialize'), `operators.${name}.materialize: upsert needs "order_by" (which row wins)`));
-  if (m.mode === 'recompute') {
-    if (!m.partition_by) problems.push(yaml.problem(at('materialize'), `operators.${name}.materialize: recompute needs "partition_by"`));
-    const up = op.inputs[0] && spec.operators[op.inputs[0]];
-    if (op.inputs[0] && section.get(op.inputs[0]) === 'sources') {
-      problems.push(yaml.problem(at('inputs', 0), `operators.${name}.inputs: recompute reads an upstream operator's table, "${op.inputs[0]}" is a source`));
-    } else if (up && up.type === 'sql' && !up.materialize.partition_by) {
-      problems.push(yaml.problem(at('inputs', 0), `operators.${name}.inputs: recompute needs a partitioned upstream table, ${up.materialize.table} is not partitioned`));
-    }
-  }
 }
 
 /** Cron fields (node-cron syntax: 5 fields, or 6 with seconds first) and what each may hold, for messages. */
@@ -204,11 +149,11 @@ function checkSchedule(yaml: YamlFile, path: string[], expr: string, tz: string 
 function edges(spec: TopologySpec): Map<string, string[]> {
   const g = new Map<string, string[]>();
   const writer = new Map<string, string>();
-  for (const [name, op] of Object.entries(spec.operators)) writer.set(op.type === 'bronze' ? op.table : op.materialize.table, name);
+  for (const name of Object.keys(spec.operators)) writer.set(writesOf(spec, name)!.table, name);
   for (const name of Object.keys(spec.sources)) g.set(name, []);
   for (const [name, op] of Object.entries(spec.operators)) {
-    const rel = op.type === 'sql' ? Object.values(op.relations ?? {}).flatMap((t) => (writer.has(t) ? [writer.get(t)!] : [])) : [];
-    g.set(name, [...op.inputs, ...rel]);
+    const relations = Object.values((op as { relations?: Record<string, string> }).relations ?? {});
+    g.set(name, [...op.inputs, ...relations.flatMap((t) => (writer.has(t) ? [writer.get(t)!] : []))]);
   }
   for (const [name, sink] of Object.entries(spec.sinks ?? {})) g.set(name, [...sink.inputs]);
   return g;

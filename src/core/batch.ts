@@ -70,3 +70,6 @@ export const DEAD_LETTER_COLUMNS = {
   payload_base64: 'VARCHAR: the original bytes',
   rejected_at: 'TIMESTAMP',
 } as const;
+
+/** The column that names the source batch (a Kafka offset range, a poll window) a row came from. */
+export const BATCH_ID_COLUMN = '_batch_id';

@@ -19,8 +19,11 @@ export interface FileRef {
   path: string;
   /** What it is, for messages: "locations file", "SQL file". */
   what: string;
-  /** `glob`: the last segment may hold `*`/`?` and must match something; `any`: a file or a folder. */
-  kind: 'file' | 'dir' | 'glob' | 'any';
+  /**
+   * `glob`: the last segment may hold `*`/`?` and must match something; `any`: a file or a folder;
+   * `watch`: not validated here (the definition's check covers it), only watched and fingerprinted.
+   */
+  kind: 'file' | 'dir' | 'glob' | 'any' | 'watch';
 }
 
 /** The table a node writes, and its DATE partition column. */
@@ -72,7 +75,7 @@ export interface ComponentDef<
   examples?: { title: string; yaml: string }[];
   /** Files the node names (validated, watched, fingerprinted). */
   files?(spec: Static<C>, baseDir: string): FileRef[];
-  /** Checks the schema cannot express. */
+  /** Checks the schema cannot express (they run even when a named file is missing, which is reported already: guard reads). */
   check?(spec: Static<C>, ctx: CheckContext): void;
   /** One line for `strata describe`. */
   describe(spec: Static<C>): string;

@@ -40,6 +40,16 @@ export function RelativePath(description: string) {
   return Type.String({ minLength: 1, description: `${description} Relative to the file that names it; it may not leave the project root.` });
 }
 
+/** A map from names (`[a-z][a-z0-9_]*`) to values: "invalid name" for a bad key. */
+export function NamedMap<V extends TSchema>(value: V, opts: Record<string, unknown> = {}) {
+  return Type.Unsafe<Record<string, Static<V>>>({ type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9_]{0,62}$' }, additionalProperties: value, ...opts });
+}
+
+/** `inputs:` of an operator or sink: the nodes it reads. */
+export function Inputs(opts: { maxItems?: number; description?: string } = {}) {
+  return Type.Array(Type.String(), { minItems: 1, ...opts });
+}
+
 export const TopicName = Type.String({ pattern: '^[A-Za-z0-9._-]{1,249}$' });
 
 export const EnvName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { ServiceConfig } from '../config/types.ts';
+import type { HttpSettings } from './settings.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** RFC 6750 `b64token`: what may follow `Bearer ` in an Authorization header. */
@@ -11,7 +11,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * Kafka password it is read here, from the named environment variable or file, so it is never part
  * of the config object (which is logged and printed); only its source is.
  */
-export function httpAuthToken(http: ServiceConfig['http'], env: NodeJS.ProcessEnv = process.env, configFile = 'service config'): string | undefined {
+export function httpAuthToken(http: HttpSettings | undefined, env: NodeJS.ProcessEnv = process.env, configFile = 'service config'): string | undefined {
   if (!http?.auth_token_env && !http?.auth_token_file) return undefined;
   const problem = (reason: string, file = configFile): ConfigError => new ConfigError([{ file, line: 1, col: 1, reason }]);
   if (http.auth_token_env && http.auth_token_file) throw problem('http: set one of auth_token_env and auth_token_file, not both');

@@ -388,3 +388,15 @@ export class Metrics {
     g.set(labels, value);
   }
 }
+
+/** HTTP client hooks counting requests (by status), their duration, retries, and final failures. */
+export function httpClientHooks(metrics: Metrics | undefined, client: string) {
+  return {
+    onRequest: (e: { status: number | 'error'; attempt: number; durationMs?: number }) => {
+      metrics?.httpRequests.inc({ client, status: String(e.status) });
+      if (e.attempt > 1) metrics?.httpRetries.inc({ client });
+      if (e.durationMs !== undefined) metrics?.httpRequestDuration.observe({ client }, e.durationMs / 1000);
+    },
+    onFailure: (e: { status: number | 'error' }) => metrics?.httpErrors.inc({ client, status: String(e.status) }),
+  };
+}

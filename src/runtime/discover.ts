@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { ServiceConfig } from '../config/types.ts';
+import type { ServiceConfig } from '../config/service-schema.ts';
 
 /** Topology files named by the service config (files, or folders of *.yaml / *.yml). */
 export async function topologyFiles(config: ServiceConfig): Promise<string[]> {

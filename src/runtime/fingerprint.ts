@@ -1,26 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { LoadedTopology } from '../config/types.ts';
-import { includedFiles } from '../duckdb/sql-template.ts';
+import { nodeFiles, type LoadedTopology } from '../components/topology.ts';
 
-/** The files a topology reads besides itself: SQL models and the files they include, CSV relations and seeds, Avro schemas, locations. */
+/** The files a topology reads besides itself, as its nodes' definitions name them (folders and globs aside), and its seeds. */
 export function referencedFiles(t: LoadedTopology): string[] {
   const out = new Set<string>();
-  const add = (p: string | undefined): void => {
-    if (p) out.add(resolve(t.baseDir, p));
-  };
-  for (const s of Object.values(t.spec.sources)) {
-    const src = s as unknown as Record<string, unknown>;
-    for (const k of ['locations', 'schema']) if (typeof src[k] === 'string') add(src[k] as string);
-  }
-  for (const op of Object.values(t.spec.operators)) {
-    if (op.type !== 'sql') continue;
-    add(op.sql);
-    if (op.sql) for (const f of includedFiles(resolve(t.baseDir, op.sql))) out.add(f);
-    for (const rel of Object.values(op.relations ?? {})) if (rel.endsWith('.csv')) add(rel);
-  }
-  for (const s of t.spec.seeds ?? []) add(s.file);
+  for (const { ref } of nodeFiles(t.spec, t.baseDir)) if (ref.kind !== 'dir' && ref.kind !== 'glob') out.add(resolve(t.baseDir, ref.path));
+  for (const s of t.spec.seeds ?? []) out.add(resolve(t.baseDir, s.file));
   return [...out].sort();
 }
 

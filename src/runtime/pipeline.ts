@@ -1,20 +1,21 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EMPTY, Observable, concatMap, from, mergeMap, of, type OperatorFunction, type Subscription } from 'rxjs';
-import type { LoadedTopology } from '../config/types.ts';
+import { writesOf, type LoadedTopology } from '../components/topology.ts';
 import { arrowToDuckDB } from '../duckdb/arrow.ts';
 import { ident, lit } from '../duckdb/instance.ts';
 import { seedCsvSql } from '../duckdb/csv.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { relationName, type BatchContext } from '../operators/operator.ts';
-import { appendByBatch } from '../warehouse/batch-files.ts';
 import type { Source } from '../sources/source.ts';
-import { DATA_FILE, type Warehouse } from '../warehouse/warehouse.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { OperatorOutput, SourceBatch } from '../core/batch.ts';
 import type { BuiltGraph } from './build.ts';
 import { datesBetween } from '../core/dates.ts';
 import { failpoint } from '../core/failpoints.ts';
+import { layerOf, type Layer } from '../core/layers.ts';
 import { backoffMs, failureCause, pause, type FailingBatch } from '../core/retry.ts';
+import { count, distinctValues } from '../duckdb/relations.ts';
 import { resolve } from 'node:path';
 
 /** One batch travelling through the graph: each node's output so far. */
@@ -48,8 +49,6 @@ export interface PipelineStatus {
 }
 
 const RETRIES = 3;
-
-export type Layer = 'bronze' | 'silver' | 'gold';
 
 export interface PipelineOptions {
   /**
@@ -106,6 +105,7 @@ export class Pipeline {
 
   async start(): Promise<void> {
     this.conn = await this.deps.db.connect();
+    await this.deps.warehouse.connect(this.conn);
     await this.loadSeeds(this.conn);
     this.status.running = true;
     this.status.startedAt = Date.now();
@@ -185,22 +185,15 @@ export class Pipeline {
   /** A skipped operator's output: its table's partitions within the window, read back. */
   private async replay(st: BatchState, name: string, table: string): Promise<OperatorOutput> {
     const w = this.options.window;
-    const column = this.partitionColumn(name);
-    const wh = this.deps.warehouse;
-    const values = w && column ? datesBetween(w.start, w.end) : undefined;
-    const files = await wh.files(table, column && values ? { column, values } : undefined);
-    const from = wh.readSql(files, Boolean(column));
+    const column = writesOf(this.topology.spec, name)?.partitionBy;
+    const filter = w && column ? { column, values: datesBetween(w.start, w.end) } : undefined;
+    const from = await this.deps.warehouse.scan(st.ctx.conn, table, filter);
     if (!from) return { rows: 0, partitions: [], table };
     const rel = relationName(name);
     await st.ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(rel)} AS SELECT * FROM ${from}`);
-    const rows = Number((await st.ctx.conn.runAndReadAll(`SELECT count(*) FROM ${ident(rel)}`)).getRowsJS()[0]![0]);
-    const partitions = column ? [...new Set(files.map((f) => /\/[^/=]+=([^/]+)\/[^/]+$/.exec(f)?.[1]).filter((v): v is string => Boolean(v)))].sort() : [];
+    const rows = await count(st.ctx.conn, rel);
+    const partitions = column ? await distinctValues(st.ctx.conn, rel, column) : [];
     return { relation: rel, rows, partitions, table };
-  }
-
-  private partitionColumn(name: string): string | undefined {
-    const op = this.topology.spec.operators[name];
-    return op?.type === 'bronze' ? op.partition_by : op?.materialize.partition_by;
   }
 
   private readonly reasonColumn = new Map<string, boolean>();
@@ -254,8 +247,8 @@ export class Pipeline {
   private async runOperator(name: string, st: BatchState): Promise<BatchState> {
     if (st.outputs.has('__failed__')) return st;
     const op = this.graph.operators.get(name)!;
-    if (this.options.runLayers && !this.options.runLayers.has(op.table.split('.')[0] as Layer)) return st;
-    if (this.options.skipLayers?.has(op.table.split('.')[0] as Layer)) {
+    if (this.options.runLayers && !this.options.runLayers.has(layerOf(op.table))) return st;
+    if (this.options.skipLayers?.has(layerOf(op.table))) {
       st.outputs.set(name, await this.replay(st, name, op.table));
       return st;
     }
@@ -329,7 +322,7 @@ export class Pipeline {
       if (!failed) {
         for (const [name, sink] of this.graph.sinks) {
           const ins = new Map((this.graph.inputs.get(name) ?? []).flatMap((i) => (st.outputs.has(i) ? [[i, st.outputs.get(i)!] as const] : [])));
-          if (ins.size) await sink.write(st.batch.meta, ins);
+          if (ins.size) await sink.write(st.batch.meta, ins, st.ctx.conn);
         }
       }
       for (const out of st.outputs.values()) if (out.relation) await st.ctx.conn.run(`DROP ${out.view ? 'VIEW' : 'TABLE'} IF EXISTS ${ident(out.relation)}`);
@@ -358,12 +351,12 @@ export class Pipeline {
   /** Dead letters land with the batch (file named by batch id: a re-delivery replaces, never duplicates). */
   private async writeDeadLetters(sourceName: string, batch: SourceBatch): Promise<void> {
     const conn = this.conn!;
-    const table = this.topology.spec.dead_letters?.table ?? 'bronze.dead_letters';
+    const table = this.topology.spec.dead_letters.table;
     await arrowToDuckDB(conn, '_dead_letters', batch.rejects!);
     // Rejects may name their own range (_batch_id) when the batch groups several; else the batch's.
     const perRow = batch.rejects!.schema.fields.some((f) => f.name === '_batch_id');
     await conn.run(`CREATE OR REPLACE TEMP TABLE _dead_letters_out AS SELECT * ${perRow ? 'EXCLUDE (_batch_id)' : ''}, ${lit(this.name)} AS topology, ${perRow ? '_batch_id' : lit(batch.meta.batchId)} AS _batch_id, CAST(rejected_at AS DATE) AS date FROM _dead_letters`);
-    await appendByBatch(conn, this.deps.warehouse, '_dead_letters_out', table, 'date', batch.meta.batchId);
+    await this.deps.warehouse.append(conn, '_dead_letters_out', table, { partitionBy: 'date', batchId: batch.meta.batchId });
     this.status.rowsRejected += batch.rejects!.numRows;
     const byReason = (await conn.runAndReadAll('SELECT reason, count(*) FROM _dead_letters GROUP BY 1')).getRowsJS();
     for (const [reason, n] of byReason) {
@@ -378,7 +371,7 @@ export class Pipeline {
     for (const seed of this.topology.spec.seeds ?? []) {
       const file = resolve(this.topology.baseDir, seed.file);
       await conn.run(`CREATE OR REPLACE TEMP TABLE _seed AS SELECT * FROM ${seedCsvSql(file)}`);
-      await this.deps.warehouse.write(conn, '_seed', seed.table, { fileName: DATA_FILE });
+      await this.deps.warehouse.replace(conn, '_seed', seed.table, {});
       await conn.run('DROP TABLE _seed');
     }
   }

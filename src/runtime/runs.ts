@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunKind, RunRecord } from '../core/runs.ts';
+import type { StatePaths } from '../core/state.ts';
 
 /**
  * Run history as an append-only JSON Lines file (`_state/runs.jsonl`): each line is the latest state of
@@ -13,8 +14,8 @@ export class RunHistory {
   readonly file: string;
 
   /** `onRecord` sees every record this instance appends (e.g. to count it in the metrics). */
-  constructor(stateDir: string, private readonly opts: { onRecord?: (run: RunRecord) => void } = {}) {
-    this.file = join(stateDir, 'runs.jsonl');
+  constructor(state: StatePaths, private readonly opts: { onRecord?: (run: RunRecord) => void } = {}) {
+    this.file = state.runs;
   }
 
   static newId(kind: RunKind): string {

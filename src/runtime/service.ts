@@ -5,18 +5,19 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import { loadServiceConfig } from '../config/service.ts';
 import { loadTopology } from '../config/topology.ts';
 import { ConfigError, formatProblem } from '../core/errors.ts';
-import type { LoadedTopology, ServiceConfig } from '../config/types.ts';
+import type { LoadedTopology } from '../components/topology.ts';
+import type { ServiceConfig } from '../config/service-schema.ts';
 import { openDuckDB } from '../duckdb/instance.ts';
 import { logger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
-import { goldFreshness } from '../observability/freshness.ts';
 import { httpAuthToken } from '../observability/auth.ts';
 import { startHttpServer, type HealthCheck } from '../observability/server.ts';
-import type { ScheduledRun } from '../sources/open-meteo/poll-source.ts';
+import type { ScheduledRun } from '../sources/source.ts';
 import type { RunRecord } from '../core/runs.ts';
 import { RunHistory } from './runs.ts';
 import { RunHistoryTail } from './runs-tail.ts';
-import { Warehouse } from '../warehouse/warehouse.ts';
+import { openWarehouse } from '../warehouse/index.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
 import { buildGraph } from './build.ts';
 import { topologyFiles } from './discover.ts';
 import { Pipeline } from './pipeline.ts';
@@ -47,12 +48,12 @@ export class Service {
 
   constructor(public config: ServiceConfig, log: Logger = logger()) {
     this.log = log.child({ service: config.service.name });
-    this.warehouse = new Warehouse(config.service.warehouse);
-    this.runs = new RunHistory(this.warehouse.stateDir, { onRecord: (r) => this.metrics.observeRun(r) });
+    this.warehouse = openWarehouse(config);
+    this.runs = new RunHistory(this.warehouse.state, { onRecord: (r) => this.metrics.observeRun(r) });
     // Backfills run by `strata backfill` (another process) and Spark jobs append here: count them on each scrape.
     this.runsTail = new RunHistoryTail(this.runs.file, (r) => this.metrics.observeRun(r));
     this.metrics.onScrape(() => this.runsTail.poll());
-    this.metrics.setFreshnessSource(() => goldFreshness(this.warehouse.root));
+    this.metrics.setFreshnessSource(() => this.warehouse.freshness('gold'));
   }
 
   get url(): string | undefined {
@@ -68,8 +69,8 @@ export class Service {
       topologies.push(t);
     }
     this.authToken = httpAuthToken(this.config.http, process.env, this.config.file);
-    await this.warehouse.cleanStaging();
-    this.db = await openDuckDB({ ...this.config.duckdb, temp_directory: resolve(this.warehouse.root, '_state', 'duckdb_tmp') });
+    await this.warehouse.recover();
+    this.db = await openDuckDB({ ...this.config.duckdb, temp_directory: this.warehouse.state.duckdbTemp });
     if (this.config.metrics.enabled) {
       this.http = await startHttpServer({
         host: this.config.metrics.host,
@@ -94,8 +95,8 @@ export class Service {
       config: this.config,
       log: this.log,
       metrics: this.metrics,
-      cacheDir: resolve(this.warehouse.stateDir, 'cache'),
-      stateDir: this.warehouse.stateDir,
+      state: this.warehouse.state,
+      persistent: true,
       onScheduledRun: (topology, run) => this.recordScheduledRun(topology, run),
     });
     const scheduled = Object.entries(t.spec.sources).filter(([n, s]) => graph.sources.has(n) && 'schedule' in s && s.schedule).map(([n]) => n);
@@ -114,7 +115,7 @@ export class Service {
     await p.start();
     this.pipelines.set(t.spec.name, p);
     this.fingerprints.set(t.spec.name, topologyFingerprint(t));
-    this.log.info({ topology: t.spec.name, file: t.file, warehouse: this.warehouse.root }, 'topology started');
+    this.log.info({ topology: t.spec.name, file: t.file, warehouse: this.warehouse.location }, 'topology started');
   }
 
   /** Folders whose changes may change a running topology: the topology folders, and everything they read. */
@@ -217,7 +218,7 @@ export class Service {
    * connected).
    */
   checks(): HealthCheck[] {
-    const out: HealthCheck[] = [{ name: 'warehouse', check: () => warehouseHealth(this.warehouse.root, [...this.pipelines.values()]) }];
+    const out: HealthCheck[] = [{ name: 'warehouse', check: () => warehouseHealth(this.warehouse.location, [...this.pipelines.values()]) }];
     const maxAge = this.config.metrics.max_batch_age_seconds ?? 0;
     for (const p of this.pipelines.values()) {
       out.push({ name: `topology:${p.name}`, check: () => topologyHealth(p) });

@@ -13,9 +13,6 @@ export class WindowSource implements Source {
     this.name = inner.name;
   }
 
-  describe(): string {
-    return `${this.inner.describe()} window ${this.w.start}..${this.w.end}`;
-  }
 
   health(): { ok: boolean; detail: string } {
     return this.inner.health();
@@ -34,9 +31,6 @@ export class ReplayTrigger implements Source {
   readonly kind = 'replay';
   constructor(readonly name: string, private readonly topology: string, private readonly w: DateWindow) {}
 
-  describe(): string {
-    return `replay ${this.w.start}..${this.w.end} from the warehouse`;
-  }
 
   health(): { ok: boolean; detail: string } {
     return { ok: true, detail: 'replay' };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { KafkaSettings } from '../config/types.ts';
+import type { KafkaSettings } from './settings.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 

@@ -1,5 +1,5 @@
 import { Kafka, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
-import type { KafkaSettings } from '../config/types.ts';
+import type { KafkaSettings } from './settings.ts';
 import { TransportError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { kafkaClientConfig } from './kafka-config.ts';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadServiceConfig } from '../../src/config/service.ts';
-import type { LoadedTopology, ServiceConfig } from '../../src/config/types.ts';
+import type { LoadedTopology } from '../../src/components/topology.ts';
+import type { ServiceConfig } from '../../src/config/service-schema.ts';
 import { openDuckDB } from '../../src/duckdb/instance.ts';
 import type { SparkInput } from '../../src/backfill/spark/plan.ts';
 import { runSparkStage, type SparkStageResult } from '../../src/backfill/spark/run.ts';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadServiceConfig } from '../../src/config/service.ts';
 import { loadTopology } from '../../src/config/topology.ts';
-import type { TlcSourceSpec } from '../../src/config/types.ts';
+import type { TlcSourceSpec } from '../../src/sources/tlc/spec.ts';
 import { openDuckDB } from '../../src/duckdb/instance.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { buildGraph } from '../../src/runtime/build.ts';

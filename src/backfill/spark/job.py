@@ -1,6 +1,6 @@
-"""Strata's Spark job: runs a plan made by src/engines/spark/plan.ts.
+"""Strata's Spark job: runs a plan made by src/backfill/spark/plan.ts.
 
-    spark-submit … src/engines/spark/job.py <spec.json>
+    spark-submit … src/backfill/spark/job.py <spec.json>
 
 A generic executor, with no transformation logic of its own: the spec lists the operators
 downstream of Bronze in execution order, each with its SQL (the shared model, already rendered

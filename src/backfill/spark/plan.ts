@@ -1,5 +1,5 @@
 /**
- * The Spark job spec: what src/engines/spark/job.py executes.
+ * The Spark job spec: what src/backfill/spark/job.py executes.
  *
  * From a loaded topology and the layers to run, the operators downstream of Bronze in execution
  * order, each with its model SQL (rendered exactly as the in-process SqlOperator renders it, then
@@ -8,11 +8,13 @@
  * run is made here.
  */
 import { resolve } from 'node:path';
-import type { LoadedTopology, MaterializeSpec, SqlOperatorSpec } from '../../config/types.ts';
+import type { LoadedTopology } from '../../components/topology.ts';
+import type { MaterializeSpec, SqlOperatorSpec } from '../../operators/sql/spec.ts';
 import { StrataError } from '../../core/errors.ts';
-import { SqlOperator } from '../../operators/sql/sql.ts';
-import type { Layer } from '../../runtime/pipeline.ts';
-import { translateModel, type SparkCte } from './translate.ts';
+import { renderModel } from '../../operators/sql/model.ts';
+import { writesOf } from '../../components/topology.ts';
+import { layerOf, type Layer } from '../../core/layers.ts';
+import { translateModel, type SparkCte } from '../../spark/translate.ts';
 
 /** Rows of a node the job does not run (Bronze, or a skipped layer): explicit warehouse files. */
 export interface SparkInput {
@@ -82,10 +84,6 @@ export interface PlanOptions {
   window?: { start: string; end: string };
 }
 
-export function layerOf(table: string): Layer {
-  return table.split('.')[0] as Layer;
-}
-
 /** The job spec, and the CSV relations to convert into `<staging>/relations/` before submitting. */
 export function planSparkJob(topo: LoadedTopology, o: PlanOptions): { spec: SparkJobSpec; csv: CsvRelation[] } {
   const ops = topo.spec.operators;
@@ -96,6 +94,7 @@ export function planSparkJob(topo: LoadedTopology, o: PlanOptions): { spec: Spar
   };
   for (const name of topo.order) {
     const op = ops[name];
+    // Spark runs SQL models; Bronze (and any other type) stays in-process.
     if (!op || op.type !== 'sql' || !o.layers.has(layerOf(op.materialize.table))) continue;
     const available = (n: string): boolean => n in o.inputs || operators.some((p) => p.name === n);
     const ins = op.inputs.filter(available);
@@ -103,26 +102,26 @@ export function planSparkJob(topo: LoadedTopology, o: PlanOptions): { spec: Spar
       fail('SPARK_PLAN_UNSUPPORTED', `operator ${name} needs exactly one input that the Spark job has (inputs: ${op.inputs.join(', ')})`, { operator: name });
     }
     const input = ins[0]!;
-    const up = ops[op.inputs[0]!];
-    const sqlOp = new SqlOperator(name, op, { baseDir: topo.baseDir, vars: topo.spec.vars ?? {} });
+    const up = writesOf(topo.spec, op.inputs[0]!);
+    const rendered = renderModel(op.sql, topo.baseDir, topo.spec.vars ?? {});
     const m = op.materialize;
-    const model = translateModel(sqlOp.sql, { source: sqlOp.sqlFile });
+    const model = translateModel(rendered.sql, { source: rendered.file });
     operators.push({
       name,
       input,
       sql: model.sql,
       ctes: model.ctes,
       body: model.body,
-      source_file: sqlOp.sqlFile,
+      source_file: rendered.file,
       table: m.table,
       mode: m.mode,
       partition_by: m.partition_by,
       key: m.key,
       order_by: m.order_by,
-      affects_days: m.affects_days ?? [0, 0],
-      reads_days: m.reads_days ?? [0, 0],
-      upstream_table: up ? (up.type === 'bronze' ? up.table : up.materialize.table) : undefined,
-      upstream_partition: m.upstream_partition ?? (up ? (up.type === 'bronze' ? up.partition_by : up.materialize.partition_by) : undefined) ?? m.partition_by,
+      affects_days: m.affects_days,
+      reads_days: m.reads_days,
+      upstream_table: up?.table,
+      upstream_partition: m.upstream_partition ?? up?.partitionBy ?? m.partition_by,
       relations: relations(op, topo.baseDir, o.staging, name, csv),
     });
     if (m.mode === 'recompute' && !operators[operators.length - 1]!.upstream_table) {

@@ -14,22 +14,24 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoadedTopology, ServiceConfig } from '../../config/types.ts';
+import type { LoadedTopology } from '../../components/topology.ts';
+import type { ServiceConfig } from '../../config/service-schema.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Layer } from '../../runtime/pipeline.ts';
-import type { Warehouse } from '../../warehouse/warehouse.ts';
+import type { Layer } from '../../core/layers.ts';
+import type { LocalWarehouse } from '../../warehouse/local/local.ts';
 import { openDuckDB, lit } from '../../duckdb/instance.ts';
 import { seedCsvSql } from '../../duckdb/csv.ts';
 import { planSparkJob, type SparkInput, type SparkJobSpec } from './plan.ts';
-import { SparkError, sparkSubmit } from './submit.ts';
+import { SparkError, sparkSubmit } from '../../spark/submit.ts';
 
 /** The PySpark job (kept in the repo next to this file). */
-export const SPARK_JOB = fileURLToPath(new URL('../../engines/spark/job.py', import.meta.url));
+export const SPARK_JOB = fileURLToPath(new URL('./job.py', import.meta.url));
 
 export interface SparkStageRequest {
   topology: LoadedTopology;
   config: ServiceConfig;
-  warehouse: Warehouse;
+  /** The Spark engine reads and writes the local layout's files. */
+  warehouse: LocalWarehouse;
   log: Logger;
   /** The layers Spark runs (Silver and/or Gold). */
   layers: ReadonlySet<Layer>;

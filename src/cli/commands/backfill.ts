@@ -4,9 +4,10 @@ import { loadTopology } from '../../config/topology.ts';
 import { StrataError } from '../../core/errors.ts';
 import { logger } from '../../observability/logger.ts';
 import { checkWindow, formatPlan, type ChunkSize, type EngineChoice } from '../../backfill/plan.ts';
-import { planBackfill, runBackfill, type BackfillProgress } from '../../backfill/backfill.ts';
-import type { Layer } from '../../runtime/pipeline.ts';
-import { Warehouse } from '../../warehouse/warehouse.ts';
+import { planBackfill, runBackfill } from '../../backfill/backfill.ts';
+import type { BackfillProgress } from '../../backfill/types.ts';
+import type { Layer } from '../../core/layers.ts';
+import { openWarehouse } from '../../warehouse/index.ts';
 import { resolveTopology } from './describe.ts';
 
 export interface BackfillOptions {
@@ -34,7 +35,7 @@ export async function backfillCommand(o: BackfillOptions): Promise<void> {
   const topology = await loadTopology(await resolveTopology(o.topology, o.config));
   const skip = new Set<Layer>([...(o.skipBronze ? ['bronze' as const] : []), ...(o.skipSilver ? ['silver' as const] : []), ...(o.skipGold ? ['gold' as const] : [])]);
   if (skip.size === 3) throw new StrataError('BACKFILL_NOTHING', 'all three layers are skipped: nothing to do');
-  const warehouse = new Warehouse(config.service.warehouse);
+  const warehouse = openWarehouse(config);
   const log = logger();
   const req = { topology, window, chunk: o.chunk ?? config.backfill.chunk, engine: o.engine, skip, resume: Boolean(o.resume), failFast: Boolean(o.failFast), locations: o.locations };
   const plan = await planBackfill(req, { config, log, warehouse });

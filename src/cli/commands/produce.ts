@@ -14,6 +14,7 @@ import { loadLocations } from '../../sources/open-meteo/locations.ts';
 import { TlcClient } from '../../sources/tlc/client.ts';
 import { prefixed } from '../../transport/index.ts';
 import { KafkaTransport } from '../../transport/kafka.ts';
+import { openWarehouse } from '../../warehouse/index.ts';
 
 const SCHEMAS = fileURLToPath(new URL('../../../schemas/avro/', import.meta.url));
 export const DEFAULT_TOPICS = { openMeteo: 'strata.open_meteo.readings', taxi: 'strata.tlc.trips' } as const;
@@ -35,9 +36,9 @@ async function kafka(o: Common): Promise<{ transport: KafkaTransport; config: Aw
 export async function produceOpenMeteoCommand(o: Common & { locations: string; startDate: string; endDate: string; baseUrl?: string }): Promise<void> {
   const { transport, config } = await kafka(o);
   const om = config.open_meteo;
-  const client = new OpenMeteoClient({ baseUrl: o.baseUrl ?? om.base_url, timeoutMs: om.timeout_ms, retries: om.retries, backoffMs: om.backoff_ms, maxDaysPerRequest: om.max_days_per_request });
+  const client = new OpenMeteoClient({ ...om, base_url: o.baseUrl ?? om.base_url });
   const producer = transport.producer();
-  const topic = o.topic ?? prefixed(config, DEFAULT_TOPICS.openMeteo);
+  const topic = o.topic ?? prefixed(config.kafka, DEFAULT_TOPICS.openMeteo);
   try {
     const r = await produceOpenMeteo({
       locations: await loadLocations(resolve(o.locations)),
@@ -63,11 +64,11 @@ export async function produceTaxiCommand(o: Common & { file?: string; month?: st
   const batchRows = Number(o.batchRows);
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new StrataError('PRODUCE_ARGS', `--batch-rows ${o.batchRows}: expected a positive integer`);
   const { transport, config } = await kafka(o);
-  const topic = o.topic ?? prefixed(config, DEFAULT_TOPICS.taxi);
-  const cache = join(resolve(config.service.warehouse), '_state', 'cache', 'tlc');
+  const topic = o.topic ?? prefixed(config.kafka, DEFAULT_TOPICS.taxi);
+  const cache = openWarehouse(config).state.cache('tlc');
   let file = o.file ? resolve(o.file) : undefined;
   if (!file) {
-    const client = new TlcClient({ baseUrl: o.baseUrl ?? process.env.STRATA_TLC_BASE_URL, cacheDir: cache });
+    const client = new TlcClient({ ...config.tlc, base_url: o.baseUrl ?? config.tlc.base_url }, { cacheDir: cache });
     try {
       file = await client.fetchMonth(o.color, o.month!);
     } finally {

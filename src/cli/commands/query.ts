@@ -3,26 +3,26 @@ import { loadServiceConfig } from '../../config/service.ts';
 import { openDuckDB } from '../../duckdb/instance.ts';
 import { StrataError } from '../../core/errors.ts';
 import { formatResult, type OutputFormat } from '../format.ts';
-import { readConsistently } from '../../warehouse/consistent-read.ts';
-import { Warehouse } from '../../warehouse/warehouse.ts';
+import { openWarehouse } from '../../warehouse/index.ts';
 
 /** `strata query SQL`: read-only SQL over views of every warehouse table. */
 export async function queryCommand(sql: string, opts: { format: OutputFormat; config?: string }): Promise<void> {
   const config = await loadServiceConfig(opts.config);
-  const warehouse = new Warehouse(config.service.warehouse);
+  const warehouse = openWarehouse(config);
   const db = await openDuckDB({ ...config.duckdb });
   const conn = await db.connect();
   try {
     let tables: string[] = [];
     let reader;
     try {
-      // A partition replaced by a running writer mid-query is read again (consistent-read.ts).
-      reader = await readConsistently(warehouse, async () => {
-        tables = await warehouse.attachViews(conn);
+      await warehouse.connect(conn);
+      // A table changed by a running writer mid-query is read again (warehouse.consistent).
+      reader = await warehouse.consistent(async () => {
+        tables = await warehouse.attach(conn);
         return conn.runAndReadAll(sql);
       });
     } catch (err) {
-      const known = tables.length ? tables.join(', ') : `none yet in ${warehouse.root}`;
+      const known = tables.length ? tables.join(', ') : `none yet in ${warehouse.location}`;
       throw new StrataError('QUERY_FAILED', `${(err as Error).message.split('\n')[0]}\n(tables: ${known})`, { sql });
     }
     const dates = new Set(reader.columnTypes().flatMap((t, i) => (t.typeId === DuckDBTypeId.DATE ? [i] : [])));

@@ -32,5 +32,5 @@ export async function runCommand(opts: { config?: string }): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   await service.start();
-  log.info({ topologies: [...service.pipelines.keys()], metrics: service.url, warehouse: service.warehouse.root }, 'strata running');
+  log.info({ topologies: [...service.pipelines.keys()], metrics: service.url, warehouse: service.warehouse.location }, 'strata running');
 }

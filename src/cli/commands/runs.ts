@@ -1,13 +1,13 @@
 import { loadServiceConfig } from '../../config/service.ts';
 import type { RunKind } from '../../core/runs.ts';
 import { RunHistory } from '../../runtime/runs.ts';
-import { Warehouse } from '../../warehouse/warehouse.ts';
+import { openWarehouse } from '../../warehouse/index.ts';
 import { formatResult, type OutputFormat } from '../format.ts';
 
 /** `strata runs`: run history, newest first. */
 export async function runsCommand(o: { topology?: string; kind?: RunKind; parent?: string; limit: string; format: OutputFormat; config?: string }): Promise<void> {
   const config = await loadServiceConfig(o.config);
-  const history = new RunHistory(new Warehouse(config.service.warehouse).stateDir);
+  const history = new RunHistory(openWarehouse(config).state);
   const runs = (await history.list({ topology: o.topology, kind: o.kind, parent: o.parent })).slice(0, Number(o.limit));
   if (o.format === 'json') {
     process.stdout.write(`${JSON.stringify(runs)}\n`);

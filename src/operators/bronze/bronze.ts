@@ -1,8 +1,7 @@
-import type { BronzeOperatorSpec } from '../../config/types.ts';
 import { ident, lit } from '../../duckdb/instance.ts';
 import type { OperatorOutput } from '../../core/batch.ts';
-import { appendByBatch } from '../../warehouse/batch-files.ts';
 import { relationName, type BatchContext, type Operator } from '../operator.ts';
+import type { BronzeOperatorSpec } from './spec.ts';
 
 /**
  * Bronze: lands every record as received plus lineage (_source, _ingested_at, _batch_id,
@@ -17,9 +16,6 @@ export class BronzeOperator implements Operator {
     this.table = spec.table;
   }
 
-  describe(): string {
-    return `bronze → ${this.table} (append by batch, partition ${this.spec.partition_by} = ${this.spec.partition_expr})`;
-  }
 
   async process(ctx: BatchContext, input: OperatorOutput): Promise<OperatorOutput> {
     const out = relationName(this.name);
@@ -40,7 +36,7 @@ export class BronzeOperator implements Operator {
          CAST(${this.spec.partition_expr} AS DATE) AS ${ident(this.spec.partition_by)}
        FROM ${ident(input.relation)}`,
     );
-    const partitions = await appendByBatch(ctx.conn, ctx.warehouse, out, this.table, this.spec.partition_by, m.batchId);
+    const partitions = await ctx.warehouse.append(ctx.conn, out, this.table, { partitionBy: this.spec.partition_by, batchId: m.batchId });
     return { relation: out, view: true, rows: input.rows, partitions, table: this.table };
   }
 }

@@ -5,9 +5,9 @@ import { ResponseCache } from './cache.ts';
 import { splitDateRange } from './dates.ts';
 import { toReadings } from './parse.ts';
 import { backoffDelay, parseRetryAfter, sleep } from '../../core/backoff.ts';
+import type { OpenMeteoSettings } from './settings.ts';
 import { POLLUTANT_VARIABLES, type Location, type Reading } from './types.ts';
 
-export const DEFAULT_OPEN_METEO_BASE_URL = 'https://air-quality-api.open-meteo.com';
 
 /** One HTTP attempt, reported so metrics can count requests, retries and errors. */
 export interface OpenMeteoRequestEvent {
@@ -19,27 +19,16 @@ export interface OpenMeteoRequestEvent {
   durationMs: number;
 }
 
+/** What the client takes besides its settings (`open_meteo:` in the service config). */
 export interface OpenMeteoClientOptions {
-  /** API base; default $STRATA_OPEN_METEO_BASE_URL or the public air-quality host. */
-  baseUrl?: string;
-  /** Per attempt, covering connect, headers and body. Default 30 000. */
-  timeoutMs?: number;
-  /** Retries after the first attempt. Default 4. */
-  retries?: number;
-  /** Backoff base; the n-th retry waits up to backoffMs·2^(n-1) (full jitter). Default 500. */
-  backoffMs?: number;
   /** Ceiling of one backoff wait. Default 30 000. */
   maxBackoffMs?: number;
   /** Ceiling of a server-requested Retry-After wait (tests set it low). Default 120 000. */
   maxRetryAfterMs?: number;
-  /** Directory of the on-disk response cache; no cache when unset. */
+  /** Directory of the on-disk response cache; no cache when unset (or when settings.cache_ttl_hours is 0). */
   cacheDir?: string;
-  /** Lifetime of a cache entry. Default 6 h. */
-  cacheTtlMs?: number;
   /** Hourly variables to request. Default POLLUTANT_VARIABLES. */
   hourly?: readonly string[];
-  /** Longest date range per request; longer ranges are split. Default 92. */
-  maxDaysPerRequest?: number;
   /** Value of Reading.source. Default 'open-meteo'. */
   source?: string;
   onRequest?: (evt: OpenMeteoRequestEvent) => void;
@@ -84,22 +73,22 @@ export class OpenMeteoClient {
   /** Aborted by close(): cancels in-flight requests and backoff sleeps. */
   private readonly closing = new AbortController();
 
-  constructor(opts: OpenMeteoClientOptions = {}) {
-    this.baseUrl = (opts.baseUrl ?? (process.env.STRATA_OPEN_METEO_BASE_URL || DEFAULT_OPEN_METEO_BASE_URL)).replace(/\/+$/, '');
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.retries = opts.retries ?? 4;
-    this.backoffMs = opts.backoffMs ?? 500;
+  constructor(settings: OpenMeteoSettings, opts: OpenMeteoClientOptions = {}) {
+    this.baseUrl = settings.base_url.replace(/\/+$/, '');
+    this.timeoutMs = settings.timeout_ms;
+    this.retries = settings.retries;
+    this.backoffMs = settings.backoff_ms;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 120_000;
     this.hourly = opts.hourly ?? POLLUTANT_VARIABLES;
-    this.maxDaysPerRequest = opts.maxDaysPerRequest ?? 92;
+    this.maxDaysPerRequest = settings.max_days_per_request;
     this.source = opts.source ?? 'open-meteo';
     this.onRequest = opts.onRequest;
     this.onFailure = opts.onFailure;
     this.log = (opts.logger ?? logger()).child({ component: 'open-meteo-client' });
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
-    this.cache = opts.cacheDir ? new ResponseCache(opts.cacheDir, opts.cacheTtlMs ?? 6 * 3_600_000, this.now) : undefined;
+    this.cache = opts.cacheDir && settings.cache_ttl_hours > 0 ? new ResponseCache(opts.cacheDir, settings.cache_ttl_hours * 3_600_000, this.now) : undefined;
     this.agent = new Agent({
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,

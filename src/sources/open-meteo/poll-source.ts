@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Schedule } from '../../core/schedule.ts';
-import type { OpenMeteoSourceSpec } from '../../config/types.ts';
+import type { OpenMeteoSourceSpec } from './spec.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { SourceBatch } from '../../core/batch.ts';
-import { ackable, type DateWindow, type Source, type SourceEstimate, type WindowOptions } from '../source.ts';
+import type { StatePaths } from '../../core/state.ts';
+import { ackable, type DateWindow, type ScheduledRun, type Source, type SourceEstimate, type WindowOptions } from '../source.ts';
 import { readingsToArrow } from './arrow.ts';
 import type { OpenMeteoClient } from './client.ts';
 import { loadLocations } from './locations.ts';
@@ -21,28 +22,9 @@ export interface PollSourceDeps {
   now?: () => Date;
   onFetchError?: (loc: Location, err: Error) => void;
   /** Where the schedule records its last tick (for catch-up after downtime). */
-  stateDir?: string;
+  state?: StatePaths;
   /** Each scheduled run (poll) as it starts and as it ends (the service records it in the run history). */
   onRun?: (run: ScheduledRun) => void;
-}
-
-/** One scheduled run of the poller, as reported to `onRun`. */
-export interface ScheduledRun {
-  /** Stable for the tick: `scheduled-<topology>-<source>-<tick>`. */
-  id: string;
-  source: string;
-  /** `skipped`: the tick came while the previous run was still going. */
-  status: 'running' | 'ok' | 'failed' | 'skipped';
-  startedAt: Date;
-  endedAt?: Date;
-  /** Days requested, inclusive. */
-  window?: { start: string; end: string };
-  locations?: number;
-  /** Locations whose request failed for good. */
-  failures?: number;
-  /** Readings fetched. */
-  rows?: number;
-  error?: string;
 }
 
 /**
@@ -56,11 +38,6 @@ export class OpenMeteoPollSource implements Source {
   private lastOk: number | undefined;
 
   constructor(readonly name: string, private readonly spec: OpenMeteoSourceSpec, private readonly deps: PollSourceDeps) {}
-
-  describe(): string {
-    const s = this.spec.schedule;
-    return `open_meteo poll ${this.spec.locations}${s ? ` on "${s.cron}" (${s.timezone ?? 'UTC'})` : ' once'}, past ${this.spec.past_days ?? 2} days${this.spec.seed ? `, seed ${this.spec.seed}` : ''}`;
-  }
 
   health(): { ok: boolean; detail: string } {
     if (this.lastError) return { ok: false, detail: `last poll failed: ${this.lastError}` };
@@ -77,7 +54,7 @@ export class OpenMeteoPollSource implements Source {
     }
     const onSkip = (tick: Date): void =>
       this.report({ id: scheduledRunId(this.deps.topology, this.name, tick), source: this.name, status: 'skipped', startedAt: tick, endedAt: tick, error: 'the previous run was still going' });
-    const schedule = new Schedule(sched, this.deps.stateDir ? join(this.deps.stateDir, 'schedules', `${this.deps.topology}.${this.name}.json`) : undefined, onSkip);
+    const schedule = new Schedule(sched, this.deps.state?.schedule(this.deps.topology, this.name), onSkip);
     signal.addEventListener('abort', () => void schedule.close(), { once: true });
     await schedule.start();
     try {
@@ -147,7 +124,7 @@ export class OpenMeteoPollSource implements Source {
 
   private async *poll(locations: Location[], tick: Date, signal: AbortSignal): AsyncIterable<SourceBatch> {
     const end = tick.toISOString().slice(0, 10);
-    const start = new Date(tick.getTime() - (this.spec.past_days ?? 2) * 86_400_000).toISOString().slice(0, 10);
+    const start = new Date(tick.getTime() - this.spec.past_days * 86_400_000).toISOString().slice(0, 10);
     const run: ScheduledRun = { id: scheduledRunId(this.deps.topology, this.name, tick), source: this.name, status: 'running', startedAt: new Date(), window: { start, end }, locations: locations.length };
     this.report(run);
     const readings: Reading[] = [];
@@ -188,7 +165,7 @@ export class OpenMeteoPollSource implements Source {
   }
 
   private async *emit(readings: Reading[], id: string, position: { describe: string; [k: string]: unknown }, runId?: string): AsyncIterable<SourceBatch> {
-    const size = this.spec.batch_rows ?? 5000;
+    const size = this.spec.batch_rows;
     for (let i = 0, part = 0; i < readings.length; i += size, part++) {
       const { ack, acked } = ackable();
       yield {

@@ -10,9 +10,7 @@ import { HttpSourceError, StrataError } from '../../core/errors.ts';
 import { logger, type Logger } from '../../observability/logger.ts';
 import { backoffDelay, sleep } from '../../core/backoff.ts';
 import type { Service } from './columns.ts';
-
-/** The TLC's public trip-data host (CloudFront in front of S3). */
-export const DEFAULT_TLC_BASE_URL = 'https://d37ci6vzurychx.cloudfront.net';
+import type { TlcSettings } from './settings.ts';
 
 /** The TLC's file name for a month, e.g. yellow_tripdata_2025-01.parquet. */
 export function tlcFileName(color: Service, month: string): string {
@@ -25,16 +23,10 @@ export interface TlcRequestEvent {
   url: string;
 }
 
+/** What the client takes besides its settings (`tlc:` in the service config). */
 export interface TlcClientOptions {
-  baseUrl?: string;
   /** Where downloaded files are kept; a file already there (and whole) is not fetched again. */
   cacheDir: string;
-  /** Connect, headers, and longest silence while the body streams (not the whole download). Default 30 000. */
-  timeoutMs?: number;
-  /** Retries after the first attempt. Default 4. */
-  retries?: number;
-  /** The n-th retry waits up to backoffMs·2^(n-1) (full jitter). Default 1000. */
-  backoffMs?: number;
   maxBackoffMs?: number;
   onRequest?: (e: TlcRequestEvent) => void;
   logger?: Logger;
@@ -60,9 +52,9 @@ export class TlcClient {
   private readonly closing = new AbortController();
   private readonly log: Logger;
 
-  constructor(private readonly opts: TlcClientOptions) {
-    this.baseUrl = (opts.baseUrl ?? (process.env.STRATA_TLC_BASE_URL || DEFAULT_TLC_BASE_URL)).replace(/\/+$/, '');
-    const timeout = opts.timeoutMs ?? 30_000;
+  constructor(private readonly settings: TlcSettings, private readonly opts: TlcClientOptions) {
+    this.baseUrl = settings.base_url.replace(/\/+$/, '');
+    const timeout = settings.timeout_ms;
     this.agent = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connect: { timeout } });
     this.log = (opts.logger ?? logger()).child({ component: 'tlc-client' });
   }
@@ -77,7 +69,7 @@ export class TlcClient {
     if (existsSync(file) && (await isWholeParquet(file))) return file;
     await mkdir(this.opts.cacheDir, { recursive: true });
     const url = this.url(color, month);
-    const attempts = (this.opts.retries ?? 4) + 1;
+    const attempts = this.settings.retries + 1;
     let last: RetryableError | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
@@ -88,7 +80,7 @@ export class TlcClient {
         last = err;
       }
       if (attempt === attempts) break;
-      const wait = backoffDelay(attempt, this.opts.backoffMs ?? 1000, this.opts.maxBackoffMs ?? 30_000);
+      const wait = backoffDelay(attempt, this.settings.backoff_ms, this.opts.maxBackoffMs ?? 30_000);
       this.log.warn({ url, attempt, status: last.status, wait_ms: wait, reason: last.message }, 'TLC download failed, retrying');
       await sleep(wait, this.closing.signal);
     }

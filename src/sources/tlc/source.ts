@@ -1,17 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { TlcSourceSpec } from '../../config/types.ts';
+import type { TlcSourceSpec } from './spec.ts';
 import { openDuckDB } from '../../duckdb/instance.ts';
 import { DataError, StrataError } from '../../core/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { AckOutcome, SourceBatch } from '../../core/batch.ts';
 import type { Source } from '../source.ts';
 import type { TlcClient } from './client.ts';
-import { expandPatterns } from './files.ts';
+import { expandPatterns } from '../../core/globs.ts';
 import { openTlcFile, type TlcFile } from './reader.ts';
-
-export const DEFAULT_TLC_BATCH_ROWS = 500_000;
 
 export interface TlcSourceDeps {
   topology: string;
@@ -44,18 +42,9 @@ export class TlcSource implements Source {
 
   constructor(readonly name: string, private readonly spec: TlcSourceSpec, private readonly deps: TlcSourceDeps) {}
 
-  describe(): string {
-    const parts = [...(this.spec.files ?? []), ...(this.spec.months ?? []).map((m) => `${this.spec.color ?? 'yellow'} ${m}`)];
-    return `tlc ${parts.join(', ')} in batches of ${this.batchRows} rows`;
-  }
-
   health(): { ok: boolean; detail: string } {
     if (this.failures.length) return { ok: false, detail: this.failures.join('; ') };
     return { ok: true, detail: this.current ? `reading ${this.current}` : `${this.done} files read` };
-  }
-
-  private get batchRows(): number {
-    return this.spec.batch_rows ?? DEFAULT_TLC_BATCH_ROWS;
   }
 
   async *batches(signal: AbortSignal): AsyncIterable<SourceBatch> {
@@ -100,11 +89,11 @@ export class TlcSource implements Source {
 
   private async download(month: string): Promise<string> {
     if (!this.deps.client) throw new StrataError('TLC_NO_CLIENT', `source ${this.name}: months need a TLC client`, { source: this.name });
-    return this.deps.client.fetchMonth(this.spec.color ?? 'yellow', month);
+    return this.deps.client.fetchMonth(this.spec.color, month);
   }
 
   private async *emit(file: TlcFile, signal: AbortSignal): AsyncIterable<SourceBatch> {
-    const size = this.batchRows;
+    const size = this.spec.batch_rows;
     const count = Math.ceil(file.rows / size);
     for (let k = 0; k < count; k++) {
       if (signal.aborted) return;

@@ -2,7 +2,7 @@ import { Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray } from
 import { repeatedUtf8 } from '../../arrow/columns.ts';
 import { ArrowLayout, type RowBuilder } from '../../avro/arrow.ts';
 import { HEADER_BYTES, type AvroDecoder } from '../../avro/codec.ts';
-import type { TopicSourceSpec } from '../../config/types.ts';
+import type { TopicSourceSpec } from './spec.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { AckOutcome, SourceBatch } from '../../core/batch.ts';
@@ -63,11 +63,6 @@ export class TopicSource implements Source {
     this.epoch = deps.transport.kind === 'memory' ? `-${Date.now().toString(36)}` : '';
   }
 
-  describe(): string {
-    const versions = this.deps.decoder.accepted().length;
-    return `${this.deps.transport.kind} topic ${this.deps.topic} (group ${this.deps.group}), Avro ${this.deps.decoder.reader.name} (${versions} known version${versions === 1 ? '' : 's'})${this.deps.deadLetterTopic ? `, dead letters → ${this.deps.deadLetterTopic}` : ''}`;
-  }
-
   health(): { ok: boolean; detail: string } {
     return this.consumer?.health() ?? { ok: true, detail: 'not started' };
   }
@@ -78,11 +73,11 @@ export class TopicSource implements Source {
     const consumer = (this.consumer = transport.consumer({
       topic,
       group,
-      maxWaitMs: this.spec.max_wait_ms ?? 500,
+      maxWaitMs: this.spec.max_wait_ms,
       onRebalance: () => this.deps.metrics?.consumerRebalances.inc(labels),
     }));
     const dlq = this.deps.deadLetterTopic ? transport.producer() : undefined;
-    const limit = this.spec.batch_rows ?? 5000;
+    const limit = this.spec.batch_rows;
     try {
       while (!signal.aborted) {
         const first = await consumer.next(signal);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LAYERS, type Warehouse } from './warehouse.ts';
+import { LAYERS } from '../../core/layers.ts';
+
 
 /**
  * Errors DuckDB gives when a Parquet file changes under a running query. It opens a file more than
@@ -28,7 +29,7 @@ export interface ConsistentReadOptions {
  * such as a really damaged file, is reported at once. Writers never wait for readers: this is how
  * a reader gets a consistent answer without a lock.
  */
-export async function readConsistently<T>(warehouse: Warehouse, read: () => Promise<T>, opts: ConsistentReadOptions = {}): Promise<T> {
+export async function readConsistently<T>(warehouse: { root: string }, read: () => Promise<T>, opts: ConsistentReadOptions = {}): Promise<T> {
   const attempts = opts.attempts ?? 8;
   for (let attempt = 1; ; attempt++) {
     const started = Date.now() - CLOCK_SLACK_MS;
@@ -44,7 +45,7 @@ export async function readConsistently<T>(warehouse: Warehouse, read: () => Prom
 }
 
 /** Whether any table folder, partition folder or data file was created, replaced or removed since `ms`. */
-export async function changedSince(warehouse: Warehouse, ms: number): Promise<boolean> {
+export async function changedSince(warehouse: { root: string }, ms: number): Promise<boolean> {
   const walk = async (dir: string): Promise<boolean> => {
     let entries;
     try {

@@ -14,9 +14,9 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { SparkSettings } from '../../config/types.ts';
-import { StrataError } from '../../core/errors.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { SparkSettings } from './settings.ts';
+import { StrataError } from '../core/errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 export class SparkError extends StrataError {
   /** The YARN application, when one was submitted. */

@@ -35,7 +35,7 @@
  *   - Division by zero: DuckDB gives ±Infinity, Spark (ANSI) fails the job — loudly. Models guard
  *     divisors with NULLIF(…, 0).
  */
-import { StrataError } from '../../core/errors.ts';
+import { StrataError } from '../core/errors.ts';
 
 export class TranslateError extends StrataError {
   constructor(message: string, details: Record<string, unknown>) {
@@ -522,7 +522,7 @@ class Translator {
         return `startswith(${all()})`;
       default:
         if (SAME_FUNCTIONS.has(name)) return `${nameTok.text}(${args.length ? this.seq(open + 1, close) : ''})`;
-        return this.fail(`function ${nameTok.text}() is not known to the Spark translation (add it to src/engines/spark/translate.ts with a test, or rewrite the model)`, nameTok);
+        return this.fail(`function ${nameTok.text}() is not known to the Spark translation (add it to src/spark/translate.ts with a test, or rewrite the model)`, nameTok);
     }
   }
 

@@ -34,3 +34,8 @@ export function expandPatterns(baseDir: string, patterns: readonly string[]): st
   for (const p of patterns) for (const f of matchPattern(baseDir, p)) if (!out.includes(f)) out.push(f);
   return out;
 }
+
+/** Whether `path` is an existing regular file. */
+export function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
