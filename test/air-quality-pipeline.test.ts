@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenMeteoClient } from '../src/sources/open-meteo/client.ts';
+import { openMeteoSettings } from '../src/sources/open-meteo/settings.ts';
 import { readingsToArrow } from '../src/sources/open-meteo/arrow.ts';
 import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
@@ -18,7 +19,7 @@ let readings: Reading[];
 
 before(async () => {
   emu = await startOpenMeteoEmulator({ port: 0, host: '127.0.0.1' });
-  const client = new OpenMeteoClient({ baseUrl: emu.url, retries: 1 });
+  const client = new OpenMeteoClient(openMeteoSettings({ base_url: emu.url, retries: 1 }));
   const locs = (await loadLocations(LOCATIONS)).filter((l) => ['hcmc', 'amsterdam', 'new_york'].includes(l.id));
   readings = [];
   // Four days across the US DST change (2024-03-10), so local days of 23 hours are in the data.
@@ -156,7 +157,7 @@ test('a replay from Bronze (backfill --skip-bronze) rewrites quarantined rows in
 
   const topo = await loadTopology(TOPOLOGY);
   const db = await openDuckDB();
-  const graph = buildGraph(topo, { config: await loadServiceConfig(undefined, {}), log: quietLog, cacheDir: join(wh.root, '_state', 'cache') });
+  const graph = buildGraph(topo, { config: await loadServiceConfig(undefined, {}), log: quietLog, state: wh.state });
   const w = { start: '2024-03-08', end: '2024-03-11' };
   for (const name of [...graph.sources.keys()]) graph.sources.set(name, new ReplayTrigger(name, topo.spec.name, w));
   await runToCompletion(new Pipeline(topo, graph, { db, warehouse: wh, log: quietLog }, { skipLayers: new Set(['bronze']), window: w }));

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { RunHistory } from '../src/runtime/runs.ts';
-import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { checkWindow, splitWindow } from '../src/backfill/plan.ts';
 import { tableSnapshot } from './support/pipeline-harness.ts';
 
@@ -41,7 +41,7 @@ async function strata(e: NodeJS.ProcessEnv, args: string[]): Promise<{ status: n
 const GOLD = ['gold.aqi_hourly', 'gold.aqi_daily', 'silver.air_quality_hourly'];
 async function snapshot(wh: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const t of GOLD) out[t] = await tableSnapshot(new Warehouse(wh), t, t.startsWith('silver') ? ['_ingested_at', '_batch_id'] : []);
+  for (const t of GOLD) out[t] = await tableSnapshot(new LocalWarehouse(wh), t, t.startsWith('silver') ? ['_ingested_at', '_batch_id'] : []);
   return out;
 }
 
@@ -71,8 +71,8 @@ test('bad requests are refused before any work, with a clear message', async () 
     assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, msg);
   }
-  assert.equal(new Warehouse(e.STRATA_WAREHOUSE!).root.length > 0, true);
-  assert.deepEqual(await new RunHistory(join(e.STRATA_WAREHOUSE!, '_state')).list(), [], 'nothing was recorded: no work started');
+  assert.equal(new LocalWarehouse(e.STRATA_WAREHOUSE!).root.length > 0, true);
+  assert.deepEqual(await new RunHistory(new LocalWarehouse(e.STRATA_WAREHOUSE!).state).list(), [], 'nothing was recorded: no work started');
 
   // An overlapping backfill on the same topology (a live process holds the lock) is refused.
   const holder = spawn('sleep', ['30']);
@@ -118,7 +118,7 @@ test('the seed window (2024-01-01 → 2025-10-16, 22 monthly chunks): SIGKILL mi
   assert.deepEqual(await snapshot(killed.STRATA_WAREHOUSE!), await snapshot(straight.STRATA_WAREHOUSE!), 'resumed tables equal the straight run');
 
   // Run history shows every chunk: 22 ok in the straight run; in the killed+resumed pair, each chunk ok once.
-  const h = new RunHistory(join(killed.STRATA_WAREHOUSE!, '_state'));
+  const h = new RunHistory(new LocalWarehouse(killed.STRATA_WAREHOUSE!).state);
   const chunks = await h.list({ kind: 'chunk' });
   const okKeys = new Set(chunks.filter((c) => c.status === 'ok').map((c) => String(c.params?.key)));
   assert.equal(okKeys.size, 22);
@@ -171,7 +171,7 @@ test('a failing chunk is retried, then recorded as failed while the others conti
   const ok = await strata(e, ['backfill', '--config', cfg, '--topology', 'air_quality', '--start-date', '2024-01-01', '--end-date', '2024-01-14', '--chunk', 'weekly', '--locations', locs]);
   emu.setFault('none');
   assert.equal(ok.status, 0, ok.stderr.slice(-2000));
-  const h = new RunHistory(join(e.STRATA_WAREHOUSE!, '_state'));
+  const h = new RunHistory(new LocalWarehouse(e.STRATA_WAREHOUSE!).state);
   assert.ok((await h.list({ kind: 'chunk' })).some((c) => (c.attempts ?? 0) >= 2 && c.status === 'ok'), 'a chunk needed a second attempt');
 
   // Persistent: the emulator refuses dates before 2013 (HTTP 400), so the first chunk fails, the next succeeds.

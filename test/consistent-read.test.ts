@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDuckDB } from '../src/duckdb/instance.ts';
-import { readConsistently } from '../src/warehouse/consistent-read.ts';
-import { DATA_FILE, Warehouse } from '../src/warehouse/warehouse.ts';
+import { readConsistently } from '../src/warehouse/local/consistent-read.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
+import { DATA_FILE } from '../src/warehouse/partitions.ts';
 
 /** Version v of the partition: rows(v) rows, every one carrying v. */
 const rows = (v: number): number => 1000 + (v % 7) * 3000;
 
 test('a read racing partition replacements is retried on the new files: every answer is one whole version', { timeout: 120_000 }, async () => {
-  const wh = new Warehouse(await mkdtemp(join(tmpdir(), 'strata-consistent-')));
+  const wh = new LocalWarehouse(await mkdtemp(join(tmpdir(), 'strata-consistent-')));
   const writerDb = await openDuckDB();
   const writer = await writerDb.connect();
   const readerDb = await openDuckDB();
@@ -36,7 +37,7 @@ test('a read racing partition replacements is retried on the new files: every an
       const [n, lo, hi, distinct] = await readConsistently(
         wh,
         async () => {
-          await wh.attachViews(reader);
+          await wh.attach(reader);
           return (await reader.runAndReadAll('SELECT count(*)::INT, min(v)::INT, max(v)::INT, count(DISTINCT s)::INT FROM silver.versions')).getRowsJS()[0] as number[];
         },
         { onRetry: () => retries++ },
@@ -59,7 +60,7 @@ test('a read racing partition replacements is retried on the new files: every an
 });
 
 test('a damaged file with no writer about is reported at once, not retried', async () => {
-  const wh = new Warehouse(await mkdtemp(join(tmpdir(), 'strata-consistent-')));
+  const wh = new LocalWarehouse(await mkdtemp(join(tmpdir(), 'strata-consistent-')));
   const dir = join(wh.tableDir('gold.broken'), 'date=2024-01-01');
   await mkdir(dir, { recursive: true });
   // Parquet magic at both ends, garbage between: DuckDB reads the footer and fails on it.
@@ -76,7 +77,7 @@ test('a damaged file with no writer about is reported at once, not retried', asy
         wh,
         async () => {
           attempts++;
-          await wh.attachViews(conn);
+          await wh.attach(conn);
           return conn.runAndReadAll('SELECT count(*) FROM gold.broken');
         },
         { onRetry: () => retries++ },

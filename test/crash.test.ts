@@ -13,10 +13,11 @@ import { AvroEncoder, loadSchemaFile } from '../src/avro/codec.ts';
 import { readingMessages } from '../src/producers/open-meteo.ts';
 import { readingsToArrow } from '../src/sources/open-meteo/arrow.ts';
 import { OpenMeteoClient } from '../src/sources/open-meteo/client.ts';
+import { openMeteoSettings } from '../src/sources/open-meteo/settings.ts';
 import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 import type { Reading } from '../src/sources/open-meteo/types.ts';
-import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { freshName, kafkaClient, requireBroker, ROOT, startStrata, testConfig, waitFor, type StrataProcess } from './support/kafka.ts';
 import { visibleTemporaries } from './support/faults.ts';
 import { runTopologyOver, tableSnapshot, tempWarehouse } from './support/pipeline-harness.ts';
@@ -48,7 +49,7 @@ function rng(seed: number): () => number {
 }
 
 async function snapshot(warehouse: string): Promise<Record<string, string[]>> {
-  const wh = new Warehouse(warehouse);
+  const wh = new LocalWarehouse(warehouse);
   const out: Record<string, string[]> = {};
   for (const t of TABLES) out[t] = await tableSnapshot(wh, t, LINEAGE[t] ?? []);
   return out;
@@ -67,7 +68,7 @@ before(async () => {
   topology = join(proj, 'topologies/air_quality.yaml');
   await writeFile(topology, yaml);
   emu = await startOpenMeteoEmulator({ port: 0, host: '127.0.0.1' });
-  const client = new OpenMeteoClient({ baseUrl: emu.url, retries: 1 });
+  const client = new OpenMeteoClient(openMeteoSettings({ base_url: emu.url, retries: 1 }));
   const locs = (await loadLocations(join(ROOT, 'config/locations.jsonl'))).filter((l) => ['hcmc', 'amsterdam', 'new_york'].includes(l.id));
   readings = [];
   for (const l of locs) readings.push(...(await client.fetchRange(l, '2024-03-09', '2024-03-10')));

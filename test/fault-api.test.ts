@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { startOpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
-import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { projectCopy } from './support/faults.ts';
 import { BIN, freePort, waitFor } from './support/kafka.ts';
 import { count, tableSnapshot } from './support/pipeline-harness.ts';
@@ -77,7 +77,7 @@ async function metric(s: Service, name: string, match: RegExp): Promise<number> 
 }
 
 async function snapshot(warehouse: string): Promise<Record<string, string[]>> {
-  const wh = new Warehouse(warehouse);
+  const wh = new LocalWarehouse(warehouse);
   const present = new Set(await wh.tables());
   const out: Record<string, string[]> = {};
   for (const [t, ex] of Object.entries(TABLES)) out[t] = present.has(t) ? await tableSnapshot(wh, t, ex) : [];
@@ -170,7 +170,7 @@ test('API faults: 500, 429, truncated bodies and bad JSON keep the service up an
     await new Promise((r) => setTimeout(r, 4000));
     const final = await snapshot(svc.warehouse);
     for (const [t, rows] of Object.entries(reference)) assert.deepEqual(final[t], rows, `${t} equals the fault-free run`);
-    const wh = new Warehouse(svc.warehouse);
+    const wh = new LocalWarehouse(svc.warehouse);
     const dups = async (table: string, key: string): Promise<number> => count(wh, `SELECT count(*) - count(DISTINCT (${key})) FROM ${table}`);
     assert.equal(await dups('silver.air_quality_hourly', 'location_id, ts_utc, pollutant'), 0, 'no duplicate in silver');
     assert.equal(await dups('gold.aqi_hourly', 'location_id, ts_utc'), 0, 'no duplicate in gold.aqi_hourly');

@@ -17,7 +17,6 @@ import { buildGraph } from '../src/runtime/build.ts';
 import { Pipeline } from '../src/runtime/pipeline.ts';
 import { toReadings } from '../src/sources/open-meteo/parse.ts';
 import { openTlcFile } from '../src/sources/tlc/reader.ts';
-import { buildTopicSource } from '../src/sources/topic/build.ts';
 import { VALIDATORS } from '../src/sources/topic/validate.ts';
 import { MemoryTransport } from '../src/transport/memory.ts';
 import { ROOT, waitFor } from './support/kafka.ts';
@@ -116,9 +115,8 @@ test('through the pipeline: 600 mutated messages, each lands in Bronze or the de
   const config = await loadServiceConfig(undefined, {});
   const transport = new MemoryTransport(2);
   const wh = await tempWarehouse();
-  const graph = buildGraph(topo, { config, log: quietLog, cacheDir: join(wh.root, '_state', 'cache'), transport });
-  graph.sources.clear();
-  graph.sources.set('readings_kafka', buildTopicSource(topo, 'readings_kafka', spec, transport, { config, log: quietLog }));
+  topo.spec.sources = { readings_kafka: { ...spec, when: 'always' } }; // only the topic, on the in-process transport
+  const graph = buildGraph(topo, { config, log: quietLog, state: wh.state, transport });
   await transport.producer().send('strata.open_meteo.readings', messages.map((value, i) => ({ key: `k${i % 5}`, value })));
   const db = await openDuckDB();
   const p = new Pipeline(topo, graph, { db, warehouse: wh, log: quietLog });
@@ -227,10 +225,9 @@ test('taxi topic through the pipeline: 400 random and damaged trip batches; each
   const config = await loadServiceConfig(undefined, {});
   const transport = new MemoryTransport(2);
   const wh = await tempWarehouse();
-  const graph = buildGraph(topo, { config, log: quietLog, cacheDir: join(wh.root, '_state', 'cache'), transport });
-  graph.sources.clear();
-  const source = buildTopicSource(topo, 'trips_kafka', spec, transport, { config, log: quietLog });
-  graph.sources.set('trips_kafka', source);
+  topo.spec.sources = { trips_kafka: { ...spec, when: 'always' } }; // only the topic, on the in-process transport
+  const graph = buildGraph(topo, { config, log: quietLog, state: wh.state, transport });
+  const source = graph.sources.get('trips_kafka')!;
   await transport.producer().send('strata.tlc.trips', messages.map((value, i) => ({ key: `k${i % 7}`, value })));
 
   // What the decoder and the source's validator say of each message: the expected split.
@@ -463,7 +460,7 @@ test('TLC files: random and damaged CSV and Parquet files land whole or are refu
     const q = async (sql: string): Promise<Map<string, number>> => {
       const c = await db.connect();
       try {
-        await wh.attachViews(c);
+        await wh.attach(c);
         return new Map((await c.runAndReadAll(sql)).getRowsJS().map((r) => [String(r[0]), Number(r[1])]));
       } finally {
         c.closeSync();

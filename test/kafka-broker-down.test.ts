@@ -12,10 +12,11 @@ import { AvroEncoder, loadSchemaFile } from '../src/avro/codec.ts';
 import { openDuckDB } from '../src/duckdb/instance.ts';
 import { readingMessages } from '../src/producers/open-meteo.ts';
 import { OpenMeteoClient } from '../src/sources/open-meteo/client.ts';
+import { openMeteoSettings } from '../src/sources/open-meteo/settings.ts';
 import { startOpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 import { generateTaxiMonth } from '../dev/tlc/generate.ts';
-import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { freshName, kafkaClient, produce, query, requireBroker, ROOT, run, startStrata, testConfig, waitFor, type StrataProcess } from './support/kafka.ts';
 import { count, tempWarehouse } from './support/pipeline-harness.ts';
 import { runTaxi } from './support/taxi-harness.ts';
@@ -66,7 +67,7 @@ test('a broker that is down at start: not ready with the reason, retried with ba
   const started = await kafkaSh('start');
   assert.equal(started.code, 0, started.stderr);
   const emu = await startOpenMeteoEmulator({ port: 0, host: '127.0.0.1' });
-  const client = new OpenMeteoClient({ baseUrl: emu.url, retries: 1 });
+  const client = new OpenMeteoClient(openMeteoSettings({ base_url: emu.url, retries: 1 }));
   const loc = (await loadLocations(join(ROOT, 'config/locations.jsonl')))[0]!;
   const readings = await client.fetchRange(loc, '2024-03-08', '2024-03-09');
   await client.close();
@@ -183,7 +184,7 @@ test('a broker that stops mid-stream for 30 s: the service stays up, is not read
 
   // No loss, no duplicate: Bronze holds every produced trip once; Silver (keys and values), the
   // rejects and Gold equal the same files run through the taxi topology's file source without any outage.
-  const wh = new Warehouse(warehouse);
+  const wh = new LocalWarehouse(warehouse);
   const trips = rows[0]! + rows[1]!;
   assert.equal(await count(wh, 'SELECT count(*) FROM bronze.taxi_trips'), trips, 'bronze: every produced trip, once');
   assert.equal(await count(wh, 'SELECT count(DISTINCT (_source_file, _row_number)) FROM bronze.taxi_trips'), trips);
@@ -204,19 +205,19 @@ test('a broker that stops mid-stream for 30 s: the service stays up, is not read
  * Per table, 'x/y': x rows only in warehouse a, y only in b (a multiset difference; lineage columns
  * left out, doubles to 9 decimals since a mean's last bits depend on the order DuckDB adds in).
  */
-async function differences(a: Warehouse, b: Warehouse, tables: string[], exclude: string[]): Promise<Record<string, string>> {
+async function differences(a: LocalWarehouse, b: LocalWarehouse, tables: string[], exclude: string[]): Promise<Record<string, string>> {
   const db = await openDuckDB();
   const conn = await db.connect();
   try {
     const out: Record<string, string> = {};
     const cols: Record<string, string> = {};
-    await a.attachViews(conn);
+    await a.attach(conn);
     for (const [i, t] of tables.entries()) {
       const desc = (await conn.runAndReadAll(`DESCRIBE ${t}`)).getRowsJS().map((r) => [String(r[0]), String(r[1])] as const);
       cols[t] = desc.filter(([n]) => !exclude.includes(n)).map(([n, type]) => (type === 'DOUBLE' ? `round("${n}", 9) AS "${n}"` : `"${n}"`)).join(', ');
       await conn.run(`CREATE TEMP TABLE a${i} AS SELECT ${cols[t]} FROM ${t}`);
     }
-    await b.attachViews(conn);
+    await b.attach(conn);
     for (const [i, t] of tables.entries()) {
       const n = async (sql: string): Promise<number> => Number((await conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRowsJS()[0]![0]);
       const onlyA = await n(`SELECT * FROM a${i} EXCEPT ALL SELECT ${cols[t]} FROM ${t}`);

@@ -11,10 +11,11 @@ import { AvroEncoder, loadSchemaFile } from '../src/avro/codec.ts';
 import { readingMessages } from '../src/producers/open-meteo.ts';
 import { readingsToArrow } from '../src/sources/open-meteo/arrow.ts';
 import { OpenMeteoClient } from '../src/sources/open-meteo/client.ts';
+import { openMeteoSettings } from '../src/sources/open-meteo/settings.ts';
 import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { loadLocations } from '../src/sources/open-meteo/locations.ts';
 import type { Location, Reading } from '../src/sources/open-meteo/types.ts';
-import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { freshName, kafkaClient, kcat, produce, query, requireBroker, ROOT, startStrata, testConfig, waitFor, type StrataProcess } from './support/kafka.ts';
 import { runTopologyOver, tableSnapshot, tempWarehouse } from './support/pipeline-harness.ts';
 
@@ -34,7 +35,7 @@ const running: StrataProcess[] = [];
 before(async () => {
   await requireBroker();
   emu = await startOpenMeteoEmulator({ port: 0, host: '127.0.0.1' });
-  client = new OpenMeteoClient({ baseUrl: emu.url, retries: 1 });
+  client = new OpenMeteoClient(openMeteoSettings({ base_url: emu.url, retries: 1 }));
   locations = await loadLocations(join(ROOT, 'config/locations.jsonl'));
 });
 
@@ -61,7 +62,7 @@ async function referenceGold(readings: Reading[]): Promise<Record<string, string
 
 async function goldOf(warehouse: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const t of GOLD) out[t] = await tableSnapshot(new Warehouse(warehouse), t);
+  for (const t of GOLD) out[t] = await tableSnapshot(new LocalWarehouse(warehouse), t);
   return out;
 }
 

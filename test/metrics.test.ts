@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { goldFreshness, partitionStart } from '../src/observability/freshness.ts';
+import { partitionStart } from '../src/observability/freshness.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { Metrics } from '../src/observability/metrics.ts';
 import type { RunRecord } from '../src/core/runs.ts';
@@ -103,16 +104,16 @@ test('gold freshness: newest date or month partition per gold table, its write t
   await mk('gold/dim_location');
   await writeFile(join(root, 'gold/dim_location/data.parquet'), '');
   await mk('silver/ignored/date=2030-01-01');
-  assert.deepEqual(await goldFreshness(root), [
+  assert.deepEqual(await new LocalWarehouse(root).freshness('gold'), [
     { table: 'gold.aqi_daily', newest: '2024-01-03', newestStart: Date.UTC(2024, 0, 3) / 1000, writtenAt: Date.parse('2024-01-04T05:00:00Z') / 1000 },
     { table: 'gold.monthly', newest: '2024-02', newestStart: Date.UTC(2024, 1, 1) / 1000, writtenAt: Date.parse('2024-03-01T00:00:00Z') / 1000 },
   ]);
   assert.equal(partitionStart('2024-13'), Date.UTC(2024, 12, 1) / 1000); // months are not validated beyond the shape
   assert.equal(partitionStart('abc'), undefined);
-  assert.deepEqual(await goldFreshness(join(root, 'nothing-here')), []);
+  assert.deepEqual(await new LocalWarehouse(join(root, 'nothing-here')).freshness('gold'), []);
 
   const m = new Metrics();
-  m.setFreshnessSource(() => goldFreshness(root), () => Date.parse('2024-01-04T06:00:00Z'));
+  m.setFreshnessSource(() => new LocalWarehouse(root).freshness('gold'), () => Date.parse('2024-01-04T06:00:00Z'));
   const text = await m.scrape();
   assert.match(text, /^strata_gold_partition_age_seconds\{table="gold.aqi_daily"\} 3600$/m);
   assert.match(text, new RegExp(`^strata_gold_newest_partition_timestamp_seconds\\{table="gold.monthly"\\} ${Date.UTC(2024, 1, 1) / 1000}$`, 'm'));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { DataError, HttpSourceError } from '../src/core/errors.ts';
 import { OpenMeteoClient, type OpenMeteoClientOptions, type OpenMeteoRequestEvent } from '../src/sources/open-meteo/client.ts';
+import { openMeteoSettings, type OpenMeteoSettings } from '../src/sources/open-meteo/settings.ts';
 import { ResponseCache } from '../src/sources/open-meteo/cache.ts';
 import { splitDateRange } from '../src/sources/open-meteo/dates.ts';
 import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
@@ -38,14 +39,11 @@ after(async () => {
 });
 
 /** A client against the emulator with fast retries; `events` records every attempt. */
-function client(opts: OpenMeteoClientOptions = {}): { c: OpenMeteoClient; events: OpenMeteoRequestEvent[] } {
+function client(opts: OpenMeteoClientOptions = {}, settings: Partial<OpenMeteoSettings> = {}): { c: OpenMeteoClient; events: OpenMeteoRequestEvent[] } {
   const events: OpenMeteoRequestEvent[] = [];
-  const c = new OpenMeteoClient({
-    baseUrl: emu.url,
-    backoffMs: 5,
+  const c = new OpenMeteoClient(openMeteoSettings({ base_url: emu.url, backoff_ms: 5, timeout_ms: 2000, ...settings }), {
     maxBackoffMs: 20,
     maxRetryAfterMs: 50,
-    timeoutMs: 2000,
     logger: silent,
     onRequest: (e) => events.push(e),
     ...opts,
@@ -54,9 +52,9 @@ function client(opts: OpenMeteoClientOptions = {}): { c: OpenMeteoClient; events
   return { c, events };
 }
 
-test('a 10-day range is split into maxDaysPerRequest chunks and gives every hour exactly once', async () => {
+test('a 10-day range is split into max_days_per_request chunks and gives every hour exactly once', async () => {
   const before = emu.requests;
-  const { c, events } = client({ maxDaysPerRequest: 3, now: () => 1_717_000_000_000 });
+  const { c, events } = client({ now: () => 1_717_000_000_000 }, { max_days_per_request: 3 });
   const r = await c.fetchRange(HCMC, '2024-01-01', '2024-01-10');
   assert.equal(r.length, 240);
   assert.equal(emu.requests - before, 4);
@@ -122,7 +120,7 @@ test('recovers from a complete response with invalid JSON', async () => {
 });
 
 test('times out a slow response and retries', async () => {
-  const { c, events } = client({ timeoutMs: 200 });
+  const { c, events } = client({}, { timeout_ms: 200 });
   emu.setFault({ mode: 'slow', count: 1 });
   const r = await c.fetchRange(HCMC, '2024-02-01', '2024-02-01');
   assert.equal(r.length, 24);
@@ -132,7 +130,7 @@ test('times out a slow response and retries', async () => {
 
 test('gives up after the retries with an HttpSourceError naming location, dates and last status', async () => {
   const before = emu.requests;
-  const { c, events } = client({ retries: 2 });
+  const { c, events } = client({}, { retries: 2 });
   emu.setFault('500');
   await assert.rejects(c.fetchRange(HCMC, '2024-03-01', '2024-03-02'), (err: unknown) => {
     assert.ok(err instanceof HttpSourceError, String(err));
@@ -150,7 +148,7 @@ test('gives up after the retries with an HttpSourceError naming location, dates 
 });
 
 test('a transport failure that never recovers keeps its cause', async () => {
-  const { c } = client({ retries: 1, baseUrl: 'http://127.0.0.1:1' });
+  const { c } = client({}, { retries: 1, base_url: 'http://127.0.0.1:1' });
   await assert.rejects(c.fetchRange(HCMC, '2024-03-01', '2024-03-01'), (err: unknown) => {
     assert.ok(err instanceof HttpSourceError);
     assert.equal(err.context.last_status, 'error');
@@ -185,7 +183,7 @@ test('the cache answers a repeat without the network, and expires', async () => 
   const dir = await mkdtemp(join(tmpdir(), 'strata-om-cache-'));
   try {
     let now = 1_700_000_000_000;
-    const { c, events } = client({ cacheDir: dir, cacheTtlMs: 60_000, now: () => now, maxDaysPerRequest: 2 });
+    const { c, events } = client({ cacheDir: dir, now: () => now }, { cache_ttl_hours: 60_000 / 3_600_000, max_days_per_request: 2 });
     const before = emu.requests;
     const first = await c.fetchRange(HCMC, '2024-04-01', '2024-04-03');
     assert.equal(emu.requests - before, 2);

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startOpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
 import { freePort } from './support/net.ts';
-import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { tableSnapshot } from './support/pipeline-harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +50,7 @@ test('live edits: invalid edit rejected with file:line:col while the running ver
     const text = await (await fetch(`${url}/metrics`)).text();
     return text.split('\n').filter((l) => l.startsWith(name) && match.test(l)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
   };
-  const wh = new Warehouse(join(proj, 'warehouse'));
+  const wh = new LocalWarehouse(join(proj, 'warehouse'));
   const rows = async (table: string): Promise<number> => (await tableSnapshot(wh, table)).length;
   try {
     await waitFor('seeded gold', async () => ((await rows('gold.aqi_daily')) > 0 ? true : undefined));

@@ -24,13 +24,15 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadTopology } from '../src/config/topology.ts';
-import type { TlcSourceSpec } from '../src/sources/tlc/spec.ts';
+import type { SourceSpec } from '../src/components/topology.ts';
+
+type TlcSourceSpec = Extract<SourceSpec, { type: 'tlc' }>;
 import { openDuckDB } from '../src/duckdb/instance.ts';
 import { appState, checkResourceManager, resourceManagerUrl } from '../src/spark/submit.ts';
 import type { RunRecord } from '../src/core/runs.ts';
 import { RunHistory } from '../src/runtime/runs.ts';
 import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
-import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../src/warehouse/local/local.ts';
 import { bronzeThenSpark, requireSpark, sparkConfig, TEST_SPARK_CONF } from './support/spark.ts';
 import { runTaxi, SAMPLE_CSV, SAMPLE_PARQUET, TAXI_TOPOLOGY, warehouseFingerprint } from './support/taxi-harness.ts';
 
@@ -98,7 +100,7 @@ function strata(warehouse: string, args: string[], opts: { logLevel?: string; on
 }
 
 async function chunks(warehouse: string): Promise<RunRecord[]> {
-  return new RunHistory(join(warehouse, '_state')).list({ kind: 'chunk' });
+  return new RunHistory(new LocalWarehouse(warehouse).state).list({ kind: 'chunk' });
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> {
@@ -125,7 +127,7 @@ async function assertSameTable(a: string, b: string, table: string, key: string[
     const db = await openDuckDB();
     const conn = await db.connect();
     try {
-      await new Warehouse(root).attachViews(conn);
+      await new LocalWarehouse(root).attach(conn);
       const ex = exclude.length ? ` EXCLUDE (${exclude.join(', ')})` : '';
       const types = (await conn.runAndReadAll(`DESCRIBE SELECT *${ex} FROM ${table}`)).getRowsJS().map((r) => `${r[0]} ${r[1]}`).sort();
       const rows = new Map<string, Record<string, unknown>>();
@@ -191,7 +193,7 @@ test('air quality: the same window in-process and on Spark-on-YARN gives the sam
   // New York's local 2024-03-10 has 23 hours (DST): the local-day boundaries agree in both engines.
   const db = await openDuckDB();
   const conn = await db.connect();
-  await new Warehouse(onSpark).attachViews(conn);
+  await new LocalWarehouse(onSpark).attach(conn);
   const ny = (await conn.runAndReadAll("SELECT hours_total FROM gold.aqi_daily WHERE location_id = 'new_york' AND date_local = DATE '2024-03-10'")).getRowsJS();
   conn.closeSync();
   db.closeSync();
@@ -200,8 +202,8 @@ test('air quality: the same window in-process and on Spark-on-YARN gives the sam
 });
 
 test('taxi: the sample batches in-process and on Spark-on-YARN (cluster deploy mode) give the same Silver and Gold', async () => {
-  const a = new Warehouse(await temp('strata-taxi-duckdb-'));
-  const b = new Warehouse(await temp('strata-taxi-spark-'));
+  const a = new LocalWarehouse(await temp('strata-taxi-duckdb-'));
+  const b = new LocalWarehouse(await temp('strata-taxi-spark-'));
   const files = [SAMPLE_CSV, SAMPLE_PARQUET];
   const ran = await runTaxi(a, { files });
   assert.equal(ran.status.failedBatches, 0, ran.status.lastError);
@@ -222,7 +224,7 @@ test('taxi: the sample batches in-process and on Spark-on-YARN (cluster deploy m
     'silver.taxi_trips_rejected': await assertSameTable(a.root, b.root, 'silver.taxi_trips_rejected', ['_source_file', '_row_number'], ['_ingested_at']),
   };
   // Append files are named by batch, as in-process: a re-run by either engine replaces them.
-  const names = async (root: string): Promise<string[]> => (await new Warehouse(root).files('silver.taxi_trips_rejected')).map((f) => f.slice(root.length));
+  const names = async (root: string): Promise<string[]> => (await new LocalWarehouse(root).files('silver.taxi_trips_rejected')).map((f) => f.slice(root.length));
   assert.deepEqual(await names(b.root), await names(a.root));
   console.log(`# taxi parity: ${JSON.stringify(n)} rows; bronze + spark (YARN cluster mode) ${seconds.toFixed(1)} s (${r.applicationId})`);
 });

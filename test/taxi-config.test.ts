@@ -9,7 +9,7 @@ import { loadServiceConfig } from '../src/config/service.ts';
 import { loadTopology } from '../src/config/topology.ts';
 import { ConfigError } from '../src/core/errors.ts';
 import { describeTopology } from '../src/runtime/describe.ts';
-import { DEFAULT_TLC_BASE_URL } from '../src/sources/tlc/client.ts';
+import { tlcSettings } from '../src/sources/tlc/settings.ts';
 import { expandPatterns } from '../src/core/globs.ts';
 
 const TAXI = fileURLToPath(new URL('../topologies/taxi.yaml', import.meta.url));
@@ -26,7 +26,8 @@ test('topologies/taxi.yaml loads; its embedded default reads the samples copied 
 
 test('service config: tlc.base_url defaults to the TLC host; STRATA_TLC_BASE_URL overrides it', async () => {
   const cfg = await loadServiceConfig(undefined, {});
-  assert.equal(cfg.tlc.base_url, DEFAULT_TLC_BASE_URL);
+  assert.equal(cfg.tlc.base_url, 'https://d37ci6vzurychx.cloudfront.net');
+  assert.equal(tlcSettings().base_url, cfg.tlc.base_url);
   assert.equal(cfg.tlc.retries, 4);
   assert.equal((await loadServiceConfig(undefined, { STRATA_TLC_BASE_URL: 'http://127.0.0.1:9/x' })).tlc.base_url, 'http://127.0.0.1:9/x');
 });

@@ -13,7 +13,7 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { count, tableSnapshot, tempWarehouse } from './support/pipeline-harness.ts';
 import { parseCsv, runTaxi, SAMPLE_CSV, SAMPLE_PARQUET, TAXI_DATA, warehouseFingerprint } from './support/taxi-harness.ts';
-import type { Warehouse } from '../src/warehouse/warehouse.ts';
+import type { LocalWarehouse } from '../src/warehouse/local/local.ts';
 
 const RULES_SQL = fileURLToPath(new URL('../sql/taxi/quality_rules.sql', import.meta.url));
 
@@ -59,12 +59,12 @@ function tally(reasons: (string | undefined)[]): Record<string, number> {
   return out;
 }
 
-async function rows(wh: Warehouse, sql: string): Promise<Record<string, unknown>[]> {
+async function rows(wh: LocalWarehouse, sql: string): Promise<Record<string, unknown>[]> {
   const { openDuckDB } = await import('../src/duckdb/instance.ts');
   const db = await openDuckDB();
   const conn = await db.connect();
   try {
-    await wh.attachViews(conn);
+    await wh.attach(conn);
     return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
   } finally {
     conn.closeSync();
@@ -73,7 +73,7 @@ async function rows(wh: Warehouse, sql: string): Promise<Record<string, unknown>
 }
 
 describe('taxi pipeline on the real samples', () => {
-  let wh: Warehouse;
+  let wh: LocalWarehouse;
   let run: Awaited<ReturnType<typeof runTaxi>>;
 
   before(async () => {
@@ -195,7 +195,7 @@ describe('taxi pipeline on the real samples', () => {
 
 test('batching does not change the result: 40-row batches give the tables one batch gives', async () => {
   const lineage = ['_ingested_at', '_batch_id', '_batch_index'];
-  const snap = async (wh: Warehouse): Promise<string[]> => [
+  const snap = async (wh: LocalWarehouse): Promise<string[]> => [
     ...(await tableSnapshot(wh, 'bronze.taxi_trips', [...lineage, '_position'])),
     ...(await tableSnapshot(wh, 'silver.taxi_trips', lineage)),
     ...(await tableSnapshot(wh, 'silver.taxi_trips_rejected', lineage)),

@@ -11,6 +11,7 @@ import { Readable, Transform } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { HttpSourceError } from '../src/core/errors.ts';
 import { streamToFile, TlcClient } from '../src/sources/tlc/client.ts';
+import { tlcSettings, type TlcSettings } from '../src/sources/tlc/settings.ts';
 import { startTlcEmulator, type TlcEmulator } from '../dev/tlc/emulator.ts';
 import { quietLog, count, tempWarehouse } from './support/pipeline-harness.ts';
 import { runTaxi, SAMPLE_PARQUET } from './support/taxi-harness.ts';
@@ -29,10 +30,10 @@ after(async () => {
   await emu.close();
 });
 
-async function client(extra: Partial<ConstructorParameters<typeof TlcClient>[0]> = {}): Promise<{ c: TlcClient; cache: string; statuses: (number | string)[] }> {
+async function client(extra: Partial<ConstructorParameters<typeof TlcClient>[1]> = {}, settings: Partial<TlcSettings> = {}): Promise<{ c: TlcClient; cache: string; statuses: (number | string)[] }> {
   const cache = await mkdtemp(join(tmpdir(), 'strata-tlc-cache-'));
   const statuses: (number | string)[] = [];
-  const c = new TlcClient({ baseUrl: emu.url, cacheDir: cache, retries: 3, backoffMs: 5, logger: quietLog, onRequest: (e) => statuses.push(e.status), ...extra });
+  const c = new TlcClient(tlcSettings({ base_url: emu.url, retries: 3, backoff_ms: 5, ...settings }), { cacheDir: cache, logger: quietLog, onRequest: (e) => statuses.push(e.status), ...extra });
   return { c, cache, statuses };
 }
 
@@ -81,7 +82,7 @@ test('server errors and a body cut short are retried; no partial file is ever le
     assert.deepEqual(await readdir(again.cache), ['yellow_tripdata_2025-01.parquet']);
     await again.c.close();
     // A host that keeps failing: the error says so after the last attempt, and the cache stays empty.
-    const down = await client({ retries: 2 });
+    const down = await client({}, { retries: 2 });
     emu.setFault('truncated');
     await assert.rejects(down.c.fetchMonth('yellow', '2025-01'), /TLC yellow 2025-01: GET .* failed after 3 attempts; last: (body cut short|transport error)/);
     assert.deepEqual(await readdir(down.cache), []);

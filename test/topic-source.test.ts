@@ -10,7 +10,6 @@ import { openDuckDB } from '../src/duckdb/instance.ts';
 import { readingMessages } from '../src/producers/open-meteo.ts';
 import { buildGraph } from '../src/runtime/build.ts';
 import { Pipeline } from '../src/runtime/pipeline.ts';
-import { buildTopicSource } from '../src/sources/topic/build.ts';
 import { MemoryTransport } from '../src/transport/memory.ts';
 import { reading } from './support/readings.ts';
 import { ROOT, waitFor } from './support/kafka.ts';
@@ -23,10 +22,9 @@ test('in-process topic: good readings reach gold, bad ones the dead-letter topic
   const config = await loadServiceConfig(undefined, {});
   const transport = new MemoryTransport(2);
   const wh = await tempWarehouse();
-  const graph = buildGraph(topo, { config, log: quietLog, cacheDir: join(wh.root, '_state', 'cache'), transport });
-  graph.sources.clear();
-  const source = buildTopicSource(topo, 'readings_kafka', spec as Extract<typeof spec, { type: 'topic' }>, transport, { config, log: quietLog });
-  graph.sources.set('readings_kafka', source);
+  topo.spec.sources = { readings_kafka: { ...spec!, when: 'always' } }; // only the topic, on the in-process transport
+  const graph = buildGraph(topo, { config, log: quietLog, state: wh.state, transport });
+  const source = graph.sources.get('readings_kafka')!;
   const enc = new AvroEncoder(loadSchemaFile(join(ROOT, 'schemas/avro/open_meteo_reading.avsc')));
   const good = Array.from({ length: 48 }, (_, h) => reading({ ts_utc: Date.UTC(2024, 2, 10) + h * 3_600_000 }));
   const producer = transport.producer();

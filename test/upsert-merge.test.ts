@@ -13,7 +13,7 @@ import { quietLog, tempWarehouse } from './support/pipeline-harness.ts';
 async function setup(): Promise<{ upsert: (rows: [string, string, number, number][]) => Promise<void>; stored: () => Promise<unknown[][]> }> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-upsert-'));
   await writeFile(join(dir, 'model.sql'), 'SELECT k, CAST(d AS DATE) AS date, v, CAST(t AS BIGINT) AS t FROM input');
-  const op = new SqlOperator('m', { type: 'sql', inputs: ['src'], sql: 'model.sql', materialize: { mode: 'upsert', table: 'silver.m', partition_by: 'date', key: ['k'], order_by: ['t'] } }, { baseDir: dir, vars: {} });
+  const op = new SqlOperator('m', { inputs: ['src'], sql: 'model.sql', materialize: { mode: 'upsert', table: 'silver.m', partition_by: 'date', key: ['k'], order_by: ['t'], affects_days: [0, 0], reads_days: [0, 0] } }, { baseDir: dir, vars: {} });
   const wh = await tempWarehouse();
   const db = await openDuckDB();
   const conn = await db.connect();

@@ -19,7 +19,7 @@ export const TopologyHeader = {
   description: Type.Optional(Type.String()),
   enabled: Type.Boolean({ default: true }),
   vars: Type.Optional(
-    NamedMap(Type.Union([Type.String(), Type.Number()]), { description: 'Values substituted into SQL as {{ var(\'name\') }}.' }),
+    NamedMap(Type.Unsafe<string | number>({ type: ['string', 'number'] }), { description: 'Values substituted into SQL as {{ var(\'name\') }}.' }),
   ),
   dead_letters: Strict(
     {

@@ -49,7 +49,8 @@ export function checkTopology(yaml: YamlFile, opts: LoadOptions = {}): { topolog
     const r = resolveWithin(root, baseDir, p);
     if (r.escapes) problems.push(yaml.problem(path, `${where}: path "${p}" leaves the project root ${root}`));
     else if (kind === 'glob' && hasWildcard(p)) {
-      if (!matchPattern(baseDir, p).length) problems.push(yaml.problem(path, `${where}: no file matches "${p}" (in ${patternDir(baseDir, p)})`));
+      const list = typeof path[path.length - 1] === 'number' ? path.slice(0, -1).join('.') : where;
+      if (!matchPattern(baseDir, p).length) problems.push(yaml.problem(path, `${list}: no file matches "${p}" (in ${patternDir(baseDir, p)})`));
     } else if (!existsSync(r.path)) problems.push(yaml.problem(path, `${where}: ${what} not found: ${r.path}`));
     else if (kind === 'dir' && !statSync(r.path).isDirectory()) problems.push(yaml.problem(path, `${where}: ${what} is not a folder: ${r.path}`));
     else if ((kind === 'file' || kind === 'glob') && !statSync(r.path).isFile()) problems.push(yaml.problem(path, `${where}: ${what} is not a file: ${r.path}`));

@@ -21,7 +21,7 @@ export const SparkSettingsSchema = Strict(
       },
       { default: {}, description: 'Dynamic executor allocation (with shuffle tracking: no external shuffle service needed).' },
     ),
-    conf: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { default: {}, description: 'Extra --conf key=value pairs (they win over Strata\'s own).' }),
+    conf: Type.Unsafe<Record<string, string | number | boolean>>({ type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, default: {}, description: 'Extra --conf key=value pairs (they win over Strata\'s own).' }),
     python: Type.Optional(Type.String({ description: 'Python for the driver and executors (PYSPARK_PYTHON; default: the environment\'s, as set by scripts/spark/install.sh).' })),
     hadoop_conf_dir: Type.Optional(Type.String({ description: 'Directory with yarn-site.xml (default: $HADOOP_CONF_DIR, then $YARN_CONF_DIR).' })),
     resource_manager_url: Type.Optional(Type.String({ format: 'uri', description: 'YARN RM web address for status and kill (default: yarn.resourcemanager.webapp.address in yarn-site.xml).' })),

@@ -10,10 +10,11 @@ import { AvroEncoder, loadSchemaFile } from '../../src/avro/codec.ts';
 import { readingMessages } from '../../src/producers/open-meteo.ts';
 import { readingsToArrow } from '../../src/sources/open-meteo/arrow.ts';
 import { OpenMeteoClient } from '../../src/sources/open-meteo/client.ts';
+import { openMeteoSettings } from '../../src/sources/open-meteo/settings.ts';
 import { startOpenMeteoEmulator } from '../../dev/open-meteo/emulator.ts';
 import { loadLocations } from '../../src/sources/open-meteo/locations.ts';
 import type { Reading } from '../../src/sources/open-meteo/types.ts';
-import { Warehouse } from '../../src/warehouse/warehouse.ts';
+import { LocalWarehouse } from '../../src/warehouse/local/local.ts';
 import { kafkaClient, ROOT, waitFor, type StrataProcess } from './kafka.ts';
 import { runTopologyOver, tableSnapshot, tempWarehouse } from './pipeline-harness.ts';
 
@@ -38,7 +39,7 @@ export async function projectCopy(): Promise<{ dir: string; topology: string }> 
 /** Readings of a few locations over a few days, from the local emulator (the API's exact shape). */
 export async function fetchReadings(ids: string[], start: string, end: string): Promise<Reading[]> {
   const emu = await startOpenMeteoEmulator({ port: 0, host: '127.0.0.1' });
-  const client = new OpenMeteoClient({ baseUrl: emu.url, retries: 1 });
+  const client = new OpenMeteoClient(openMeteoSettings({ base_url: emu.url, retries: 1 }));
   try {
     const locations = await loadLocations(join(ROOT, 'config/locations.jsonl'));
     const out: Reading[] = [];
@@ -63,7 +64,7 @@ export async function publish(topic: string, readings: Reading[]): Promise<void>
 }
 
 export async function snapshot(warehouse: string): Promise<Record<string, string[]>> {
-  const wh = new Warehouse(warehouse);
+  const wh = new LocalWarehouse(warehouse);
   const present = new Set(await wh.tables());
   const out: Record<string, string[]> = {};
   for (const t of TABLES) out[t] = present.has(t) ? await tableSnapshot(wh, t, LINEAGE[t] ?? []) : [];

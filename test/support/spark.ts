@@ -5,10 +5,11 @@ import type { ServiceConfig } from '../../src/config/service-schema.ts';
 import { openDuckDB } from '../../src/duckdb/instance.ts';
 import type { SparkInput } from '../../src/backfill/spark/plan.ts';
 import { runSparkStage, type SparkStageResult } from '../../src/backfill/spark/run.ts';
-import { fileSafe } from '../../src/operators/operator.ts';
 import { buildGraph } from '../../src/runtime/build.ts';
-import { Pipeline, runToCompletion, type Layer } from '../../src/runtime/pipeline.ts';
-import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import type { Layer } from '../../src/core/layers.ts';
+import { Pipeline, runToCompletion } from '../../src/runtime/pipeline.ts';
+import { batchFileName } from '../../src/warehouse/partitions.ts';
+import type { LocalWarehouse } from '../../src/warehouse/local/local.ts';
 import { quietLog } from './pipeline-harness.ts';
 
 /**
@@ -47,14 +48,14 @@ export async function sparkConfig(spark: Partial<ServiceConfig['spark']>): Promi
  */
 export async function bronzeThenSpark(
   topo: LoadedTopology,
-  warehouse: Warehouse,
+  warehouse: LocalWarehouse,
   config: ServiceConfig,
   label: string,
 ): Promise<SparkStageResult> {
   const db = await openDuckDB();
   const inputs: Record<string, SparkInput> = {};
   try {
-    const graph = buildGraph(topo, { config, log: quietLog, cacheDir: join(warehouse.root, '_state', 'cache') });
+    const graph = buildGraph(topo, { config, log: quietLog, state: warehouse.state });
     const p = new Pipeline(topo, graph, { db, warehouse, log: quietLog }, {
       runLayers: new Set<Layer>(['bronze']),
       onOutput: (name, out, meta) => {
@@ -62,7 +63,7 @@ export async function bronzeThenSpark(
         if (op?.type !== 'bronze') return;
         const i = (inputs[name] ??= { table: op.table, partition_by: op.partition_by, files: [], partitions: [], rows: 0 });
         for (const v of out.partitions) {
-          i.files.push(join(warehouse.tableDir(op.table), `${op.partition_by}=${v}`, `part-${fileSafe(meta.batchId)}.parquet`));
+          i.files.push(join(warehouse.tableDir(op.table), `${op.partition_by}=${v}`, batchFileName(meta.batchId)));
           if (v !== '__HIVE_DEFAULT_PARTITION__' && !i.partitions.includes(v)) i.partitions.push(v);
         }
         i.rows += out.rows;

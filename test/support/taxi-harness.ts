@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadServiceConfig } from '../../src/config/service.ts';
 import { loadTopology } from '../../src/config/topology.ts';
-import type { TlcSourceSpec } from '../../src/sources/tlc/spec.ts';
+import type { SourceSpec } from '../../src/components/topology.ts';
+
+type TlcSourceSpec = Extract<SourceSpec, { type: 'tlc' }>;
 import { openDuckDB } from '../../src/duckdb/instance.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { buildGraph } from '../../src/runtime/build.ts';
 import { Pipeline, runToCompletion, type PipelineStatus } from '../../src/runtime/pipeline.ts';
-import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import type { LocalWarehouse } from '../../src/warehouse/local/local.ts';
 import { quietLog } from './pipeline-harness.ts';
 
 export const TAXI_TOPOLOGY = fileURLToPath(new URL('../../topologies/taxi.yaml', import.meta.url));
@@ -25,7 +27,7 @@ export interface TaxiRun {
  * Runs the shipped taxi topology, its `tlc` source reading `source` (absolute paths, or months)
  * instead of the samples, into `warehouse`; the real source, reader, SQL and sinks.
  */
-export async function runTaxi(warehouse: Warehouse, source: Partial<TlcSourceSpec>, env: NodeJS.ProcessEnv = {}): Promise<TaxiRun> {
+export async function runTaxi(warehouse: LocalWarehouse, source: Partial<TlcSourceSpec>, env: NodeJS.ProcessEnv = {}): Promise<TaxiRun> {
   const topo = await loadTopology(TAXI_TOPOLOGY);
   const spec = topo.spec.sources.trips as TlcSourceSpec;
   topo.spec.sources.trips = { ...spec, files: undefined, ...source };
@@ -33,7 +35,7 @@ export async function runTaxi(warehouse: Warehouse, source: Partial<TlcSourceSpe
   const metrics = new Metrics();
   const db = await openDuckDB();
   try {
-    const graph = buildGraph(topo, { config, log: quietLog, metrics, cacheDir: join(warehouse.root, '_state', 'cache') });
+    const graph = buildGraph(topo, { config, log: quietLog, metrics, state: warehouse.state });
     const p = new Pipeline(topo, graph, { db, warehouse, log: quietLog, metrics });
     await runToCompletion(p);
     return { status: p.status, metrics };

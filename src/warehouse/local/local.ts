@@ -179,7 +179,7 @@ export class LocalWarehouse implements Warehouse {
    * `<col>=<value>/` (DATA_FILE replaces the partition; a batch-named file appends). Each file is
    * written to staging first and renamed into place. Returns the partition values written.
    */
-  private async write(
+  async write(
     conn: DuckDBConnection,
     relation: string,
     table: string,
