@@ -10,7 +10,7 @@ import { openMeteoSettings, type OpenMeteoSettings } from '../src/sources/open-m
 import { ResponseCache } from '../src/sources/open-meteo/cache.ts';
 import { splitDateRange } from '../src/sources/open-meteo/dates.ts';
 import { startOpenMeteoEmulator, type OpenMeteoEmulator } from '../dev/open-meteo/emulator.ts';
-import { backoffDelay, parseRetryAfter } from '../src/core/backoff.ts';
+import { jitteredBackoffMs, parseRetryAfter } from '../src/core/retry.ts';
 import { POLLUTANT_VARIABLES, type Location } from '../src/sources/open-meteo/types.ts';
 
 const BEIJING_FILE = new URL('../../shared/data/openmeteo/beijing_co_2023-01-01.json', import.meta.url).pathname;
@@ -255,15 +255,15 @@ test('a throwing onRequest hook does not break a fetch', async () => {
   assert.equal((await c.fetchRange(HCMC, '2024-02-01', '2024-02-01')).length, 24);
 });
 
-test('splitDateRange, backoffDelay and parseRetryAfter', () => {
+test('splitDateRange, jitteredBackoffMs and parseRetryAfter', () => {
   assert.deepEqual(splitDateRange('2024-02-27', '2024-03-02', 92), [{ start: '2024-02-27', end: '2024-03-02' }]);
   assert.deepEqual(splitDateRange('2024-02-27', '2024-03-02', 2), [
     { start: '2024-02-27', end: '2024-02-28' }, { start: '2024-02-29', end: '2024-03-01' }, { start: '2024-03-02', end: '2024-03-02' },
   ]);
   assert.equal(splitDateRange('2023-01-01', '2023-12-31', 92).length, 4);
-  assert.equal(backoffDelay(1, 500, 30_000, () => 0.999), 499);
-  assert.equal(backoffDelay(4, 500, 30_000, () => 0.5), 2000);
-  assert.equal(backoffDelay(20, 500, 30_000, () => 0.5), 15_000); // capped
+  assert.equal(jitteredBackoffMs(1, 500, 30_000, () => 0.999), 499);
+  assert.equal(jitteredBackoffMs(4, 500, 30_000, () => 0.5), 2000);
+  assert.equal(jitteredBackoffMs(20, 500, 30_000, () => 0.5), 15_000); // capped
   assert.equal(parseRetryAfter('3'), 3000);
   const now = Date.UTC(2024, 0, 1, 0, 0, 0);
   assert.equal(parseRetryAfter('Mon, 01 Jan 2024 00:00:07 GMT', now), 7000);

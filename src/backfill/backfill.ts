@@ -1,3 +1,4 @@
+import { pause } from '../core/retry.ts';
 import type { RunRecord } from '../core/runs.ts';
 import type { DateWindow } from '../sources/source.ts';
 import { buildGraph } from '../runtime/build.ts';
@@ -131,7 +132,7 @@ async function runChunkWithRetries(
       await history.record({ ...rec, attempts: attempt, error: message, application_id: applicationId });
       deps.log.warn({ chunk: chunk.id, attempt, error: message, application_id: applicationId }, 'backfill chunk failed; retrying');
       progress({ status: 'retrying', error: message });
-      await new Promise((r) => setTimeout(r, cfg.retry_backoff_ms * 2 ** (attempt - 1)));
+      await pause(cfg.retry_backoff_ms * 2 ** (attempt - 1), deps.signal); // Ctrl-C ends the wait; the loop then records the chunk cancelled
     }
   }
 }

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { ServiceConfig } from '../config/service-schema.ts';
 import type { Logger } from '../observability/logger.ts';
+import { backoffMs, pause } from '../core/retry.ts';
 import type { RunRecord } from '../core/runs.ts';
 
 /** POSTs a failed run to the configured webhook, retried with back-off; never throws (a notification must not fail the run). */
@@ -17,7 +18,7 @@ export async function notifyFailure(config: ServiceConfig, run: RunRecord, log: 
     } catch (err) {
       log.warn({ err, attempt }, 'run-failure webhook unreachable');
     }
-    await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+    if (attempt < config.runs.webhook_retries) await pause(backoffMs(attempt, 500, 30_000));
   }
   log.error({ run: run.id }, 'run-failure webhook gave up');
   return false;

@@ -1,22 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { EngineError } from './errors.ts';
-
 /**
- * A batch that keeps failing in one operator (or its warehouse write): what /readyz and the logs
- * say while the pipeline retries it. Cleared when the operator succeeds.
+ * The one retry toolkit: back-off delays (plain exponential, or with full jitter), Retry-After, and
+ * an abortable pause. Every retry loop in Strata waits through `pause`, so Ctrl-C and shutdown
+ * interrupt a back-off instead of waiting it out.
  */
-export interface FailingBatch {
-  operator: string;
-  batch: string;
-  /** `warehouse`: writing the table failed (disk full, read-only, permissions); `operator`: its SQL or the engine. */
-  cause: FailureCause;
-  attempts: number;
-  since: number;
-  error: string;
-  nextRetryAt?: number;
-}
-
-export type FailureCause = 'warehouse' | 'operator';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Back-off before retry number `attempt` (1-based): base·2^attempt, capped at maxMs. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
@@ -24,8 +11,8 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
 }
 
 /** Waits `ms` unless `signal` fires first; resolves false when it was aborted. */
-export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
+export async function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return false;
   try {
     await sleep(ms, undefined, { signal });
     return true;
@@ -34,6 +21,24 @@ export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   }
 }
 
-export function failureCause(err: unknown): FailureCause {
-  return err instanceof EngineError && err.code === 'WAREHOUSE_WRITE_FAILED' ? 'warehouse' : 'operator';
+
+/**
+ * Delay before retry number `attempt` (1 = first retry) with full jitter: uniform in
+ * [0, min(cap, base·2^(attempt-1))]. Jitter spreads many clients' retries apart instead of letting
+ * them hit a server in lockstep.
+ */
+export function jitteredBackoffMs(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** Retry-After as delay-seconds or an HTTP-date → milliseconds to wait; undefined if absent/unusable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  if (/^\d+$/.test(t)) return Number(t) * 1000;
+  const at = Date.parse(t);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
 }

@@ -14,7 +14,8 @@ import type { BuiltGraph } from './build.ts';
 import { datesBetween } from '../core/dates.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { layerOf, type Layer } from '../core/layers.ts';
-import { backoffMs, failureCause, pause, type FailingBatch } from '../core/retry.ts';
+import { EngineError } from '../core/errors.ts';
+import { backoffMs, pause } from '../core/retry.ts';
 import { count, distinctValues } from '../duckdb/relations.ts';
 import { resolve } from 'node:path';
 
@@ -46,6 +47,27 @@ export interface PipelineStatus {
   liveSources: number;
   /** A batch being retried after its operator failed (not ready until it commits). */
   failing?: FailingBatch;
+}
+
+/**
+ * A batch that keeps failing in one operator (or its warehouse write): what /readyz and the logs
+ * say while the pipeline retries it. Cleared when the operator succeeds.
+ */
+export interface FailingBatch {
+  operator: string;
+  batch: string;
+  /** `warehouse`: writing the table failed (disk full, read-only, permissions); `operator`: its SQL or the engine. */
+  cause: FailureCause;
+  attempts: number;
+  since: number;
+  error: string;
+  nextRetryAt?: number;
+}
+
+export type FailureCause = 'warehouse' | 'operator';
+
+export function failureCause(err: unknown): FailureCause {
+  return err instanceof EngineError && err.code === 'WAREHOUSE_WRITE_FAILED' ? 'warehouse' : 'operator';
 }
 
 const RETRIES = 3;

@@ -20,8 +20,7 @@ import { openWarehouse } from '../warehouse/index.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { buildGraph } from './build.ts';
 import { topologyFiles } from './discover.ts';
-import { Pipeline } from './pipeline.ts';
-import type { FailingBatch } from '../core/retry.ts';
+import { Pipeline, type FailingBatch } from './pipeline.ts';
 import { topologyFingerprint, watchedFolders } from './fingerprint.ts';
 import { FolderWatcher } from './watch.ts';
 

@@ -1,6 +1,7 @@
 import { Kafka, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import type { KafkaSettings } from './settings.ts';
 import { TransportError } from '../core/errors.ts';
+import { pause } from '../core/retry.ts';
 import type { Logger } from '../observability/logger.ts';
 import { kafkaClientConfig } from './kafka-config.ts';
 import type { ConsumerOptions, FetchedBatch, HealthStatus, OutgoingMessage, TopicConsumer, TopicProducer, Transport } from './transport.ts';
@@ -10,13 +11,6 @@ const INFLIGHT = /^strata:inflight:(\d+)-(\d+)$/;
 const SHORT_REFETCHES = 20;
 /** Bytes per produce request (the test broker takes 16 MiB; stay well under). */
 const SEND_BYTES = 4 * 1024 * 1024;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -207,7 +201,7 @@ class KafkaTopicConsumer implements TopicConsumer {
         await c.disconnect().catch(() => {});
         this.status = { ok: false, detail: `cannot reach Kafka at ${this.settings.brokers.join(',')} (attempt ${attempt}): ${message(err)}` };
         this.log.warn({ err: message(err), attempt, retry_in_ms: delay }, 'kafka consumer could not start; retrying');
-        await sleep(delay, this.closing.signal);
+        await pause(delay, this.closing.signal);
         delay = Math.min(delay * 2, this.settings.max_backoff_ms);
       }
     }
@@ -223,7 +217,7 @@ class KafkaTopicConsumer implements TopicConsumer {
     this.restartDelay = Math.min(delay * 2, this.settings.max_backoff_ms);
     this.status = { ok: false, detail: `lost Kafka at ${this.settings.brokers.join(',')}: ${message(err)}; reconnecting` };
     this.log.warn({ err: message(err), retry_in_ms: delay }, 'kafka consumer crashed; restarting after back-off');
-    await sleep(delay, this.closing.signal);
+    await pause(delay, this.closing.signal);
     return !this.closing.signal.aborted;
   }
 

@@ -4,7 +4,7 @@ import { logger, type Logger } from '../../observability/logger.ts';
 import { ResponseCache } from './cache.ts';
 import { splitDateRange } from './dates.ts';
 import { toReadings } from './parse.ts';
-import { backoffDelay, parseRetryAfter, sleep } from '../../core/backoff.ts';
+import { jitteredBackoffMs, parseRetryAfter, pause } from '../../core/retry.ts';
 import type { OpenMeteoSettings } from './settings.ts';
 import { POLLUTANT_VARIABLES, type Location, type Reading } from './types.ts';
 
@@ -159,10 +159,10 @@ export class OpenMeteoClient {
         last = err;
       }
       if (attempt === attempts) break;
-      const backoff = backoffDelay(attempt, this.backoffMs, this.maxBackoffMs, this.random);
+      const backoff = jitteredBackoffMs(attempt, this.backoffMs, this.maxBackoffMs, this.random);
       const wait = Math.max(backoff, Math.min(last.retryAfterMs ?? 0, this.maxRetryAfterMs));
       this.log.warn({ ...ctx, attempt, status: last.status, wait_ms: wait, reason: last.message }, 'open-meteo request failed, retrying');
-      await sleep(wait, this.closing.signal);
+      if (!(await pause(wait, this.closing.signal))) throw this.closing.signal.reason;
     }
     this.failed(last?.status ?? 'error', attempts, url);
     throw new HttpSourceError(

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Agent, request } from 'undici';
 import { HttpSourceError, StrataError } from '../../core/errors.ts';
 import { logger, type Logger } from '../../observability/logger.ts';
-import { backoffDelay, sleep } from '../../core/backoff.ts';
+import { jitteredBackoffMs, pause } from '../../core/retry.ts';
 import type { Service } from './columns.ts';
 import type { TlcSettings } from './settings.ts';
 
@@ -80,9 +80,9 @@ export class TlcClient {
         last = err;
       }
       if (attempt === attempts) break;
-      const wait = backoffDelay(attempt, this.settings.backoff_ms, this.opts.maxBackoffMs ?? 30_000);
+      const wait = jitteredBackoffMs(attempt, this.settings.backoff_ms, this.opts.maxBackoffMs ?? 30_000);
       this.log.warn({ url, attempt, status: last.status, wait_ms: wait, reason: last.message }, 'TLC download failed, retrying');
-      await sleep(wait, this.closing.signal);
+      if (!(await pause(wait, this.closing.signal))) throw this.closing.signal.reason;
     }
     throw new HttpSourceError('TLC_UNAVAILABLE', `TLC ${color} ${month}: GET ${url} failed after ${attempts} attempts; last: ${last?.message ?? 'unknown'}`, {
       url, color, month, attempts, last_status: last?.status,

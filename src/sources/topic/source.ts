@@ -232,15 +232,15 @@ export class TopicSource implements Source {
         'strata.offset': i.msg.offset,
       },
     }));
-    for (let delay = 500; ; delay = Math.min(delay * 2, 15_000)) {
+    for (let attempt = 1; ; attempt++) {
+      const delay = backoffMs(attempt, 250, 15_000);
       try {
         await dlq.send(this.deps.deadLetterTopic!, messages);
         this.deps.metrics?.deadLetterPublished.inc({ topology: this.deps.topology, source: this.name, topic: this.deps.deadLetterTopic! }, messages.length);
         return true;
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message, topic: this.deps.deadLetterTopic, retry_in_ms: delay }, 'publishing dead letters failed; retrying');
-        if (signal.aborted) return false;
-        await new Promise((r) => setTimeout(r, delay));
+        if (!(await pause(delay, signal))) return false;
       }
     }
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAYERS } from '../../core/layers.ts';
+import { pause } from '../../core/retry.ts';
 
 
 /**
@@ -39,7 +40,7 @@ export async function readConsistently<T>(warehouse: { root: string }, read: () 
       if (attempt >= attempts || !(err instanceof Error) || !TORN_READ.test(err.message)) throw err;
       if (!(await changedSince(warehouse, started))) throw err;
       opts.onRetry?.(err, attempt);
-      await new Promise((r) => setTimeout(r, 10 * attempt));
+      await pause(10 * attempt);
     }
   }
 }
