@@ -15,6 +15,8 @@ COPY schemas ./schemas
 COPY sql ./sql
 COPY topologies ./topologies
 COPY samples ./samples
+# The compose file's offline profile runs the Open-Meteo emulator: only it, of dev/, is shipped.
+COPY dev/open-meteo ./dev/open-meteo
 COPY scripts/open-meteo-emulator.ts ./scripts/open-meteo-emulator.ts
 
 # The warehouse lives on a volume; owned by the unprivileged user the service runs as.

@@ -19,5 +19,7 @@ eval "$(scripts/yarn/yarn.sh start)"
 trap 'scripts/yarn/yarn.sh stop >/dev/null 2>&1 || true; scripts/kafka/kafka.sh stop >/dev/null 2>&1 || true' EXIT
 export STRATA_TEST_KAFKA_BROKERS="${STRATA_TEST_KAFKA_BROKERS:-127.0.0.1:19092}"
 npx tsc -p tsconfig.json --noEmit
+# Layers: no upward or sideways import between src/ folders, no import cycle (.dependency-cruiser.cjs).
+npm run --silent lint:deps
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/*.test.ts); fi
 node --import tsx --test --test-concurrency=1 "${files[@]}"

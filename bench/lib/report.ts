@@ -128,8 +128,14 @@ function memorySection(results: CaseResult[], cases: readonly BenchCase[]): stri
     table(['case', 'run', 'peak RSS, MB: median (min–max)', 'each run'], rows);
 }
 
+/** Everything from this line on in RESULTS.md is hand-written narrative (how to run, where the time goes) and survives a regeneration. */
+export const NARRATIVE_MARKER = '<!-- narrative: hand-written below this line; npm run bench keeps it -->';
+
 export async function writeDocument(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
+  const old = await readFile(file, 'utf8').catch(() => '');
+  const at = old.indexOf(NARRATIVE_MARKER);
+  if (at >= 0) text = `${text.trimEnd()}\n\n${old.slice(at)}`;
   await writeFile(`${file}.tmp`, text);
   await rename(`${file}.tmp`, file);
 }
